@@ -1,0 +1,1 @@
+"""Competition formats, page and crop datasets, splits and the embedded default data set."""

@@ -1,0 +1,1 @@
+"""Pages → boxes → crops → classes → submission CSV; the competition metric; upload to Kaggle."""

@@ -1,0 +1,115 @@
+"""The competition's F1.
+
+For each page, ground-truth boxes are taken in file order; each claims the first prediction (in
+submission order) of the same unicode whose point lies strictly inside it (``x < px < x + w``,
+``y < py < y + h``) and that no earlier box has claimed. Claimed predictions are true positives,
+the rest false positives; boxes that claim none are false negatives. Counts are pooled over all
+pages of the ground truth (a page missing from the submission predicts nothing) before
+precision, recall and F1 are computed. This is the rule of Kaggle's published reference metric.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from data.errors import run_cli
+from data.formats import read_annotations, read_points
+
+
+@dataclass(frozen=True)
+class Score:
+    """Pooled true positives, false positives and false negatives."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def __add__(self, other: Score) -> Score:
+        return Score(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {**asdict(self), "precision": self.precision, "recall": self.recall, "f1": self.f1}
+
+
+def hits(truth_boxes: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(n boxes x, y, w, h) × (m points x, y) → n×m bool: point strictly inside box."""
+    x0, y0 = truth_boxes[:, 0:1], truth_boxes[:, 1:2]
+    x1, y1 = x0 + truth_boxes[:, 2:3], y0 + truth_boxes[:, 3:4]
+    px, py = points[None, :, 0], points[None, :, 1]
+    return (x0 < px) & (px < x1) & (y0 < py) & (py < y1)
+
+
+def score_page(
+    truth_codes: np.ndarray, truth_boxes: np.ndarray, pred_codes: np.ndarray, pred_points: np.ndarray
+) -> Score:
+    """Score one page: truth (codes, x/y/w/h boxes) against predictions (codes, x/y points)."""
+    n, m = len(truth_codes), len(pred_codes)
+    if n == 0 or m == 0:
+        return Score(0, m, n)
+    candidates = hits(np.asarray(truth_boxes), np.asarray(pred_points))
+    candidates &= np.asarray(truth_codes)[:, None] == np.asarray(pred_codes)[None, :]
+    unused = np.ones(m, dtype=bool)
+    tp = 0
+    for row in np.flatnonzero(candidates.any(axis=1)):
+        free = np.flatnonzero(candidates[row] & unused)
+        if free.size:
+            unused[free[0]] = False
+            tp += 1
+    return Score(tp, m - tp, n - tp)
+
+
+def score(truth: pd.DataFrame, truth_ids: list[str], predictions: pd.DataFrame) -> Score:
+    """Pool page scores over ``truth_ids``: truth rows are boxes, prediction rows are points."""
+    truth_groups = dict(tuple(truth.groupby("image_id", sort=False)))
+    pred_groups = dict(tuple(predictions.groupby("image_id", sort=False)))
+    total = Score()
+    for image_id in truth_ids:
+        t = truth_groups.get(image_id, truth.iloc[:0])
+        p = pred_groups.get(image_id, predictions.iloc[:0])
+        total += score_page(
+            t["unicode"].to_numpy(),
+            t[["x", "y", "w", "h"]].to_numpy(),
+            p["unicode"].to_numpy(),
+            p[["x", "y"]].to_numpy(),
+        )
+    return total
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Score a submission CSV against a train.csv-format answer file."
+    )
+    parser.add_argument(
+        "--truth", required=True, help="answers in train.csv format (image_id,labels with boxes)"
+    )
+    parser.add_argument("--submission", required=True, help="submission CSV (image_id,labels with points)")
+    args = parser.parse_args(argv)
+    truth = read_annotations(args.truth)
+    _, predictions = read_points(args.submission)
+    result = score(truth.boxes, truth.image_ids, predictions)
+    print(
+        f"F1 {result.f1:.4f}  precision {result.precision:.4f}  recall {result.recall:.4f}  "
+        f"(tp {result.tp}, fp {result.fp}, fn {result.fn}, {len(truth.image_ids)} pages)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)
