@@ -78,6 +78,11 @@ def write_rows(path: str | Path, header: list[str], rows: Iterable[Iterable[str]
 # --- unicode_translation.csv -------------------------------------------------------------------
 
 
+def char_of(code: str) -> str:
+    """The character a ``U+XXXX`` code stands for."""
+    return chr(int(code[2:], 16))
+
+
 def read_translation(path: str | Path) -> dict[str, str]:
     """unicode_translation.csv → {"U+XXXX": character}, in file order."""
     table: dict[str, str] = {}

@@ -1,0 +1,61 @@
+"""Batched prediction: 32x32 crops (or a page and its boxes) → unicode and probability."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from data.crops import crop_page
+from data.device import resolve_device
+from recognize.checkpoint import load_checkpoint
+from recognize.dataset import to_input
+from recognize.model import Arch, CharNet
+
+
+class Recognizer:
+    """A trained CharNet with its class list, ready for inference."""
+
+    def __init__(self, model: CharNet, classes: list[str], device: torch.device) -> None:
+        self.model = model.to(device).eval()
+        self.classes = classes
+        self.device = device
+
+    @classmethod
+    def load(cls, path: str | Path, device: torch.device | str = "auto") -> Recognizer:
+        device = resolve_device(device) if isinstance(device, str) else device
+        checkpoint = load_checkpoint(Path(path), device)
+        model = CharNet(Arch(**checkpoint["arch"]))
+        model.load_state_dict(checkpoint["state_dict"])
+        return cls(model, list(checkpoint["classes"]), device)
+
+    @torch.no_grad()
+    def predict(self, crops: np.ndarray, batch: int = 2048, with_maps: bool = False):
+        """(n, 32, 32) uint8 crops → (unicodes, probabilities[, heatmaps (n, 32, 32) in 0–1])."""
+        codes, probs, maps = [], [], []
+        for start in range(0, len(crops), batch):
+            x = to_input(torch.from_numpy(np.ascontiguousarray(crops[start : start + batch])).to(self.device))
+            p, k = F.softmax(self.model(x), dim=1).max(1)
+            codes.append(k.cpu().numpy())
+            probs.append(p.cpu().numpy())
+            if with_maps:
+                cam = self.model.cam(x, k)
+                cam = cam - cam.amin(dim=(1, 2), keepdim=True)
+                cam = cam / cam.amax(dim=(1, 2), keepdim=True).clamp_min(1e-6)
+                maps.append(
+                    F.interpolate(cam[:, None], size=x.shape[-2:], mode="bilinear")[:, 0].cpu().numpy()
+                )
+        labels = np.concatenate(codes) if codes else np.zeros(0, np.int64)
+        result = (
+            np.array(self.classes, dtype=object)[labels] if len(labels) else np.zeros(0, object),
+            np.concatenate(probs) if probs else np.zeros(0, np.float32),
+        )
+        if with_maps:
+            return (*result, np.concatenate(maps) if maps else np.zeros((0, 32, 32), np.float32))
+        return result
+
+    def predict_page(self, gray: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Crop, binarize and classify the (x, y, w, h) boxes of one gray page."""
+        return self.predict(crop_page(gray, boxes))

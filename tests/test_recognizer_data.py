@@ -1,0 +1,90 @@
+import numpy as np
+import pytest
+
+from data.balance import balance
+from data.crops import SIZE, crop_page, preprocess
+from data.split import book_of, split_books, split_crops
+
+
+def tempting_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Many rare classes (1-3 samples) and a few frequent ones: oversample-then-split leaks here."""
+    rng = np.random.default_rng(seed)
+    counts = [1] * 40 + [2] * 30 + [3] * 20 + [400] * 3
+    unicodes = np.concatenate([[f"U+{0x4E00 + k:04X}"] * n for k, n in enumerate(counts)])
+    pages = np.array([f"bk{rng.integers(0, 5)}-{rng.integers(0, 20):03d}" for _ in unicodes])
+    return unicodes, pages
+
+
+def naive_split(unicodes: np.ndarray, cap: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The leaky way: balance first, then split the balanced set at random."""
+    positions, _ = balance(np.unique(unicodes, return_inverse=True)[1], cap, cap, rng)
+    cut = int(0.7 * len(positions))
+    return positions[:cut], positions[cut:]
+
+
+@pytest.mark.parametrize("group", ["sample", "page", "book"])
+def test_validation_never_holds_a_training_sample(group: str) -> None:
+    unicodes, pages = tempting_data()
+    samples = np.arange(len(unicodes))
+    groups = {"sample": samples.astype(str), "page": pages, "book": np.array([book_of(p) for p in pages])}[
+        group
+    ]
+    train, valid = split_crops(unicodes, groups, 0.3, group == "sample", seed=3)
+    assert len(valid) > 100 and len(np.intersect1d(train, valid)) == 0
+    assert set(unicodes[valid]) <= set(unicodes[train])  # every validation class is trained
+    singles = [u for u, n in zip(*np.unique(unicodes, return_counts=True), strict=True) if n == 1]
+    assert not set(singles) & set(unicodes[valid])  # single-sample classes are train-only
+    labels = np.unique(unicodes[train], return_inverse=True)[1]
+    positions, is_copy = balance(labels, cap=50, floor=50, rng=np.random.default_rng(0))
+    assert is_copy.any()
+    assert not set(samples[train][positions]) & set(samples[valid])  # copies come from training only
+    if group != "sample":  # a validation page lends samples to training only for otherwise untrained classes
+        lent = train[np.isin(groups[train], groups[valid])]
+        kept = train[~np.isin(groups[train], groups[valid])]
+        assert not set(unicodes[lent]) & set(unicodes[kept])
+
+
+def test_the_naive_split_would_leak_on_this_data() -> None:
+    unicodes, _ = tempting_data()
+    train, valid = naive_split(unicodes, 50, np.random.default_rng(0))
+    assert set(train) & set(valid)  # the test data does tempt the leak
+
+
+def test_split_by_sample_is_about_the_fraction() -> None:
+    unicodes = np.repeat([f"U+{0x3042 + k:04X}" for k in range(20)], 100)
+    _, valid = split_crops(unicodes, np.arange(len(unicodes)).astype(str), 0.3, True, seed=0)
+    assert abs(len(valid) / len(unicodes) - 0.3) < 0.03
+
+
+def test_balance_caps_and_fills() -> None:
+    labels = np.array([0] * 1000 + [1] * 10 + [2] * 1)
+    positions, is_copy = balance(labels, cap=100, floor=50, rng=np.random.default_rng(0))
+    counts = np.bincount(labels[positions])
+    assert counts.tolist() == [100, 50, 50]
+    assert len(set(positions[labels[positions] == 0])) == 100  # capped without repeats
+    assert is_copy[labels[positions] == 1].sum() == 40 and is_copy[labels[positions] == 2].sum() == 49
+    assert not is_copy[labels[positions] == 0].any()
+
+
+def test_split_books_holds_out_whole_books() -> None:
+    ids = [f"{b}_{p:05d}_1" for b in ("100", "200", "300", "400") for p in range(10)] + ["abcd001-001"]
+    keep, out = split_books(ids, 0.25, seed=0)
+    assert sorted(keep + out) == sorted(ids)
+    assert {book_of(i) for i in keep}.isdisjoint({book_of(i) for i in out})
+    assert 0 < len(out) < len(ids)
+    assert book_of("umgy001-007") == "umgy001" and book_of("100241706_00004_2") == "100241706"
+
+
+def test_preprocess_binarizes_pads_and_resizes() -> None:
+    region = np.full((40, 20), 220, np.uint8)
+    region[5:35, 8:12] = 30  # a dark vertical stroke on light paper
+    crop = preprocess(region)
+    assert crop.shape == (SIZE, SIZE) and crop.dtype == np.uint8
+    assert crop[16, 16] > 200 and crop[16, 2] == 0  # ink is white, padding black
+    assert crop[:, :7].max() == 0 and crop[:, -7:].max() == 0  # padded left and right (tall crop)
+
+
+def test_crop_page_clips_boxes_to_the_page() -> None:
+    page = np.full((50, 50), 200, np.uint8)
+    out = crop_page(page, np.array([[40, 40, 30, 30], [-5, -5, 10, 10]]))
+    assert out.shape == (2, SIZE, SIZE)
