@@ -70,5 +70,5 @@ def image_size(path: str | Path) -> tuple[int, int]:
     try:
         with Image.open(path) as image:
             return image.size
-    except (OSError, SyntaxError, ValueError) as error:
+    except Exception as error:  # PIL (or a plugin hook someone installed on it) could not parse it
         raise DataError(path, f"unreadable or corrupt image ({error.__class__.__name__})") from None

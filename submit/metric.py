@@ -56,23 +56,28 @@ def hits(truth_boxes: np.ndarray, points: np.ndarray) -> np.ndarray:
     return (x0 < px) & (px < x1) & (y0 < py) & (py < y1)
 
 
+def claimed(
+    truth_codes: np.ndarray, truth_boxes: np.ndarray, pred_codes: np.ndarray, pred_points: np.ndarray
+) -> np.ndarray:
+    """For one page: which predictions a ground-truth box claims (the true positives)."""
+    taken = np.zeros(len(pred_codes), dtype=bool)
+    if len(truth_codes) == 0 or len(pred_codes) == 0:
+        return taken
+    candidates = hits(np.asarray(truth_boxes), np.asarray(pred_points))
+    candidates &= np.asarray(truth_codes)[:, None] == np.asarray(pred_codes)[None, :]
+    for row in np.flatnonzero(candidates.any(axis=1)):
+        free = np.flatnonzero(candidates[row] & ~taken)
+        if free.size:
+            taken[free[0]] = True
+    return taken
+
+
 def score_page(
     truth_codes: np.ndarray, truth_boxes: np.ndarray, pred_codes: np.ndarray, pred_points: np.ndarray
 ) -> Score:
     """Score one page: truth (codes, x/y/w/h boxes) against predictions (codes, x/y points)."""
-    n, m = len(truth_codes), len(pred_codes)
-    if n == 0 or m == 0:
-        return Score(0, m, n)
-    candidates = hits(np.asarray(truth_boxes), np.asarray(pred_points))
-    candidates &= np.asarray(truth_codes)[:, None] == np.asarray(pred_codes)[None, :]
-    unused = np.ones(m, dtype=bool)
-    tp = 0
-    for row in np.flatnonzero(candidates.any(axis=1)):
-        free = np.flatnonzero(candidates[row] & unused)
-        if free.size:
-            unused[free[0]] = False
-            tp += 1
-    return Score(tp, m - tp, n - tp)
+    tp = int(claimed(truth_codes, truth_boxes, pred_codes, pred_points).sum())
+    return Score(tp, len(pred_codes) - tp, len(truth_codes) - tp)
 
 
 def score(truth: pd.DataFrame, truth_ids: list[str], predictions: pd.DataFrame) -> Score:

@@ -1,0 +1,162 @@
+"""Train the YOLO character detector from a model yaml (no pretrained weights), resumable.
+
+The run folder is ultralytics' own (args.yaml, results.csv, results.png, weights/last.pt, plots)
+plus dataset/ (the converted pages), detector.json (our settings) and, once complete, model.pt:
+the best weights as a plain state dict with the model yaml and tiling, loadable with
+``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import torch
+from ultralytics import YOLO
+from ultralytics.nn.tasks import torch_safe_load
+
+from data.device import resolve_device
+from data.errors import DataError, run_cli
+from data.formats import read_annotations, read_translation
+from data.io import write_json
+from detect.dataset import build_dataset
+from detect.tiles import Tiling
+from recognize.checkpoint import save_checkpoint
+
+MODEL_YAML = Path(__file__).with_name("chars.yaml")
+
+
+@dataclass
+class DetectorConfig:
+    """Settings of a detector run (saved as detector.json)."""
+
+    model: str = str(MODEL_YAML)  # a model yaml: this project's chars.yaml, or e.g. ultralytics' yolo11s.yaml
+    epochs: int = 30
+    imgsz: int = 640
+    page_scale: float = 0.0  # 0: resize each page to fit imgsz; > 0: scale pages by this and cut tiles
+    overlap: int = 128
+    batch: int = 16
+    workers: int = 2
+    seed: int = 0
+    mosaic: float = 1.0
+    close_mosaic: int = 5
+    warmup_epochs: float = 1.0
+    patience: int = 100
+
+    def tiling(self) -> Tiling:
+        return Tiling(self.imgsz, self.page_scale or None, self.overlap)
+
+
+def ultralytics_device(device: torch.device) -> str:
+    return "cpu" if device.type == "cpu" else str(device.index or 0)
+
+
+def export(run: Path, cfg: DetectorConfig) -> Path:
+    """Save the best weights as a plain state dict with everything needed to rebuild the model."""
+    best = run / "weights" / "best.pt"
+    checkpoint, _ = torch_safe_load(str(best))
+    model = (checkpoint.get("ema") or checkpoint["model"]).float()
+    final = run / "model.pt"
+    save_checkpoint(
+        final,
+        {
+            "state_dict": model.state_dict(),
+            "yaml": model.yaml,
+            "tiling": cfg.tiling().as_dict(),
+            "epoch": int(checkpoint.get("epoch", -1)),
+        },
+    )
+    return final
+
+
+def train(
+    data: str | Path,
+    split: str | Path,
+    run: str | Path,
+    cfg: DetectorConfig,
+    device_name: str = "auto",
+    resume: bool = False,
+) -> Path:
+    """Train (or resume) the detector in ``run`` on the split's detector pages; return model.pt."""
+    data, run = Path(data), Path(run).resolve()
+    device = resolve_device(device_name)
+    saved = run / "detector.json"
+    if saved.exists():
+        if not resume:
+            raise DataError(
+                run, "run folder already holds a run: pass --resume to continue it, or choose another --run"
+            )
+        if json.loads(saved.read_text()) != asdict(cfg):
+            raise DataError(saved, "--resume with different settings; choose another --run")
+    run.mkdir(parents=True, exist_ok=True)
+    write_json(saved, asdict(cfg))
+    last = run / "weights" / "last.pt"
+    if resume and last.exists():
+        if torch_safe_load(str(last))[0].get("optimizer") is None:  # ultralytics strips it when training ends
+            print(f"{run} is already trained")
+        else:
+            print(f"resuming {run} from {last}")
+            YOLO(str(last)).train(resume=True, device=ultralytics_device(device), workers=cfg.workers)
+        return export(run, cfg)
+    parts = json.loads(Path(split).read_text())
+    annotations = read_annotations(data / "train.csv", read_translation(data / "unicode_translation.csv"))
+    spec = build_dataset(
+        annotations,
+        data / "train_images",
+        {"train": parts["detector_train"], "val": parts["detector_valid"]},
+        cfg.tiling(),
+        run / "dataset",
+    )
+    model = YOLO(cfg.model, task="detect")
+    model.train(
+        data=str(spec),
+        epochs=cfg.epochs,
+        imgsz=cfg.imgsz,
+        batch=cfg.batch,
+        workers=cfg.workers,
+        device=ultralytics_device(device),
+        project=str(run.parent),
+        name=run.name,
+        exist_ok=True,
+        pretrained=False,
+        seed=cfg.seed,
+        deterministic=True,
+        cache="ram",
+        patience=cfg.patience,
+        mosaic=cfg.mosaic,
+        close_mosaic=cfg.close_mosaic,
+        warmup_epochs=cfg.warmup_epochs,
+        fliplr=0.0,
+        scale=0.25,
+        max_det=1500,
+        single_cls=True,
+        plots=True,
+        verbose=False,
+    )
+    return export(run, cfg)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, help="Kaggle-layout folder")
+    parser.add_argument("--split", required=True, help="split.json from data.split")
+    parser.add_argument("--run", required=True, help="run folder")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--resume", action="store_true")
+    defaults = DetectorConfig()
+    for f in fields(DetectorConfig):
+        parser.add_argument(
+            f"--{f.name.replace('_', '-')}",
+            type=type(getattr(defaults, f.name)),
+            default=getattr(defaults, f.name),
+        )
+    args = parser.parse_args(argv)
+    cfg = DetectorConfig(**{f.name: getattr(args, f.name) for f in fields(DetectorConfig)})
+    print(f"model: {train(args.data, args.split, args.run, cfg, args.device, args.resume)}")
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,113 @@
+"""End-to-end evaluation on held-out books that neither model saw.
+
+Reports, in one table and evaluate.json: the detector's centre-hit recall (and IoU-0.5 precision
+and recall), the recognizer's accuracy on the characters the detector found, and the competition
+F1 with its precision and recall; draws pictures of held-out pages with mistakes marked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from data.errors import DataError, run_cli
+from data.formats import read_annotations, read_translation
+from data.io import read_image, write_json
+from detect.evaluate import centre_owner, iou_matches
+from submit.metric import score
+from submit.picture import draw_page
+from submit.pipeline import Pipeline, points_frame
+
+
+def evaluate(
+    data: str | Path,
+    split: str | Path,
+    detector: str | Path,
+    recognizer: str | Path,
+    out: str | Path,
+    device: str = "auto",
+    pictures: int = 3,
+) -> dict:
+    """Run the pipeline on the split's held-out pages; write evaluate.json and pictures/ into ``out``."""
+    data, out = Path(data), Path(out)
+    holdout = json.loads(Path(split).read_text())["holdout"]
+    if not holdout:
+        raise DataError(split, "no held-out pages")
+    truth = read_annotations(data / "train.csv", read_translation(data / "unicode_translation.csv")).subset(
+        holdout
+    )
+    pages = truth.page_boxes()
+    pipeline = Pipeline.load(detector, recognizer, device)
+    readings = list(
+        pipeline.read([data / "train_images" / f"{i}.jpg" for i in holdout], "reading held-out pages")
+    )
+    n_true = n_pred = matched = found = right = 0
+    for reading in readings:
+        page = pages[reading.image_id]
+        boxes, codes = page[["x", "y", "w", "h"]].to_numpy(), page["unicode"].to_numpy()
+        owner = centre_owner(reading.boxes, boxes)
+        hit = owner >= 0
+        n_true += len(boxes)
+        n_pred += len(reading.boxes)
+        matched += iou_matches(reading.boxes, reading.scores, boxes)
+        found += int(hit.sum())
+        right += int((reading.unicodes[owner[hit]] == codes[hit]).sum())
+    end_to_end = score(truth.boxes, truth.image_ids, points_frame(readings))
+    result = {
+        "pages": len(readings),
+        "characters": n_true,
+        "detector": {
+            "centre_hit_recall": found / max(n_true, 1),
+            "precision_iou50": matched / max(n_pred, 1),
+            "recall_iou50": matched / max(n_true, 1),
+            "predicted_boxes": n_pred,
+        },
+        "recognizer": {"accuracy_on_detected": right / max(found, 1), "detected_characters": found},
+        "end_to_end": end_to_end.as_dict(),
+        "stage_seconds": {k: round(v, 2) for k, v in pipeline.seconds.items()},
+    }
+    write_json(out / "evaluate.json", result)
+    busiest = sorted(readings, key=lambda r: -len(pages[r.image_id]))[:pictures]
+    for reading in busiest:
+        draw_page(
+            read_image(data / "train_images" / f"{reading.image_id}.jpg"),
+            reading,
+            pages[reading.image_id],
+            out / "pictures" / f"holdout_{reading.image_id}.png",
+        )
+    return result
+
+
+def table(result: dict) -> str:
+    """The evaluation as a small text table."""
+    d, r, e = result["detector"], result["recognizer"], result["end_to_end"]
+    rows = [
+        ("held-out pages / characters", f"{result['pages']} / {result['characters']}"),
+        ("detector centre-hit recall", f"{d['centre_hit_recall']:.4f}"),
+        ("detector precision / recall @ IoU 0.5", f"{d['precision_iou50']:.4f} / {d['recall_iou50']:.4f}"),
+        ("recognizer accuracy on detected", f"{r['accuracy_on_detected']:.4f}"),
+        ("end-to-end F1", f"{e['f1']:.4f}"),
+        ("end-to-end precision / recall", f"{e['precision']:.4f} / {e['recall']:.4f}"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, help="Kaggle-layout folder")
+    parser.add_argument("--split", required=True, help="split.json from data.split")
+    parser.add_argument("--detector", required=True)
+    parser.add_argument("--recognizer", required=True)
+    parser.add_argument("--out", required=True, help="folder for evaluate.json and pictures/")
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args(argv)
+    result = evaluate(args.data, args.split, args.detector, args.recognizer, args.out, args.device)
+    print(table(result))
+    print(f"details: {Path(args.out) / 'evaluate.json'}, pictures: {Path(args.out) / 'pictures'}")
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

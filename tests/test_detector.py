@@ -1,0 +1,108 @@
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from data.errors import DataError
+from detect.evaluate import centre_hits, centre_owner, iou_matches
+from detect.predict import Detector
+from detect.tiles import Tiling, boxes_in_window, merge_tiles
+
+
+def test_training_and_prediction_never_touch_the_network(offline_detector: dict) -> None:
+    assert offline_detector["control"], "the guard did not see the control connection"
+    assert offline_detector["attempts"] == []
+
+
+def test_run_folder_and_plain_weights(offline_detector: dict) -> None:
+    run = offline_detector["run"]
+    for name in [
+        "results.csv",
+        "args.yaml",
+        "weights/last.pt",
+        "weights/best.pt",
+        "detector.json",
+        "model.pt",
+        "dataset/data.yaml",
+    ]:
+        assert (run / name).is_file(), name
+    checkpoint = torch.load(run / "model.pt", weights_only=True)
+    assert checkpoint["tiling"] == {"imgsz": 160, "scale": 0.5, "overlap": 32}
+    assert not list(Path(".").glob("*.pt")) and not list(run.rglob("yolo*.pt"))  # nothing downloaded
+    settings = json.loads(
+        (Path("detect").resolve().parents[0] / ".cache/ultralytics/Ultralytics/settings.json").read_text()
+    )
+    assert settings["sync"] is False and settings["api_key"] == ""
+
+
+def test_detections_are_page_boxes(offline_detector: dict, tiny_data: Path) -> None:
+    detector = Detector.load(offline_detector["model"], "cpu", conf=1e-4)
+    page = np.full((300, 200, 3), 230, np.uint8)
+    [(boxes, scores)] = list(detector.detect([page]))
+    assert boxes.dtype == np.int64 and boxes.shape[1:] == (4,) and len(scores) == len(boxes)
+    pages = sorted((tiny_data / "train_images").glob("*.jpg"))[:3]
+    for (boxes, _), path in zip(detector.detect_files(pages), pages, strict=True):
+        from data.io import image_size
+
+        width, height = image_size(path)
+        assert ((boxes[:, 0] >= 0) & (boxes[:, 0] + boxes[:, 2] <= width)).all()
+        assert ((boxes[:, 1] >= 0) & (boxes[:, 1] + boxes[:, 3] <= height)).all()
+    assert offline_detector["boxes"] > 0
+
+
+def test_resume_with_other_settings_is_refused(
+    offline_detector: dict, tiny_data: Path, tiny_split: Path
+) -> None:
+    from detect.train import DetectorConfig, train
+
+    with pytest.raises(DataError, match="different settings"):
+        train(tiny_data, tiny_split, offline_detector["run"], DetectorConfig(epochs=2), "cpu", resume=True)
+    with pytest.raises(DataError, match="pass --resume"):
+        train(tiny_data, tiny_split, offline_detector["run"], DetectorConfig(), "cpu")
+
+
+def test_windows_cover_the_page_with_overlap() -> None:
+    tiling = Tiling(imgsz=320, scale=0.5, overlap=48)
+    windows = tiling.windows(700, 500)
+    covered = np.zeros((700, 500), bool)
+    for x0, y0, x1, y1 in windows:
+        assert x1 - x0 <= 320 and y1 - y0 <= 320
+        covered[y0:y1, x0:x1] = True
+    assert covered.all()
+    xs = sorted({w[0] for w in windows})
+    assert all(b - a <= 320 - 48 for a, b in itertools.pairwise(xs))
+    assert Tiling(imgsz=640).windows(600, 400) == [(0, 0, 400, 600)]
+    assert Tiling(imgsz=640).page_scale(1280, 800) == 0.5
+
+
+def test_boxes_in_window_clip_and_drop() -> None:
+    boxes = np.array([[10, 10, 30, 30], [90, 10, 130, 30], [115, 10, 135, 30]], np.float32)
+    inside = boxes_in_window(boxes, (0, 0, 120, 100))
+    assert inside.tolist() == [[10, 10, 30, 30], [90, 10, 120, 30]]  # the third is mostly outside
+
+
+def test_merge_drops_cut_boxes_and_duplicates() -> None:
+    windows = [(0, 0, 100, 100), (60, 0, 160, 100)]
+    whole = (np.array([[70, 10, 90, 30]], np.float32), np.array([0.9], np.float32))  # in tile 1
+    again = (np.array([[10, 10, 30, 30]], np.float32), np.array([0.8], np.float32))  # same char in tile 2
+    cut = (np.array([[0, 50, 8, 70], [85, 50, 100, 70]], np.float32), np.array([0.7, 0.7], np.float32))
+    boxes, _ = merge_tiles(
+        [whole, (np.concatenate([again[0], cut[0]]), np.concatenate([again[1], cut[1]]))],
+        windows,
+        200,  # the page is wider than both tiles: every tile edge at x = 100 or 160 is an inner edge
+        100,
+        iou=0.5,
+    )
+    assert boxes.tolist() == [[70, 10, 90, 30]]
+
+
+def test_detection_scores() -> None:
+    truth = np.array([[0, 0, 10, 10], [20, 0, 10, 10], [40, 0, 10, 10]])
+    pred = np.array([[1, 0, 10, 10], [21, 1, 9, 9], [22, 2, 4, 4], [60, 0, 10, 10]])
+    scores = np.array([0.9, 0.8, 0.7, 0.6])
+    assert iou_matches(pred, scores, truth) == 2
+    assert centre_owner(pred, truth).tolist() == [0, -1, -1]  # box 2 holds two centres, box 3 none
+    assert centre_hits(pred, truth) == 1

@@ -1,0 +1,168 @@
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from data.errors import DataError
+from data.formats import read_points, read_sample_submission
+from detect.predict import Detector
+from recognize.predict import Recognizer
+from submit.evaluate import evaluate, table
+from submit.pipeline import Pipeline, points_frame
+from submit.predict import predict
+from submit.upload import upload
+
+REPO = Path(__file__).parents[1]
+
+
+def test_submission_end_to_end(
+    tiny_data: Path, offline_detector: dict, tiny_recognizer: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "submission.csv"
+    summary = predict(tiny_data, offline_detector["model"], tiny_recognizer, out, "cpu")
+    ids, points = read_points(out)
+    assert ids == read_sample_submission(tiny_data / "sample_submission.csv")
+    assert summary["points"] == len(points)
+    assert 0 <= summary["test"]["f1"] <= 1
+    assert set(summary["stage_seconds"]) == {"read", "detect", "crop+binarize", "classify", "write"}
+    assert json.loads(out.with_suffix(".json").read_text())["pages"] == len(ids)
+    assert len(list((tmp_path / "pictures").glob("test_*.png"))) == 2
+
+
+def test_held_out_evaluation(
+    tiny_data: Path, tiny_split: Path, offline_detector: dict, tiny_recognizer: Path, tmp_path: Path
+) -> None:
+    result = evaluate(tiny_data, tiny_split, offline_detector["model"], tiny_recognizer, tmp_path, "cpu")
+    holdout = json.loads(tiny_split.read_text())["holdout"]
+    assert result["pages"] == len(holdout) and result["characters"] > 0
+    for value in [
+        result["detector"]["centre_hit_recall"],
+        result["recognizer"]["accuracy_on_detected"],
+        result["end_to_end"]["f1"],
+    ]:
+        assert 0 <= value <= 1
+    assert "end-to-end F1" in table(result)
+    assert json.loads((tmp_path / "evaluate.json").read_text()) == json.loads(json.dumps(result))
+    assert list((tmp_path / "pictures").glob("holdout_*.png"))
+
+
+def test_blank_page_and_no_detections_give_empty_rows(
+    offline_detector: dict, tiny_recognizer: Path, tmp_path: Path
+) -> None:
+    import cv2
+
+    blank = tmp_path / "blank.jpg"
+    cv2.imwrite(str(blank), np.full((300, 200, 3), 235, np.uint8))
+    pipeline = Pipeline(
+        Detector.load(offline_detector["model"], "cpu", conf=0.999), Recognizer.load(tiny_recognizer, "cpu")
+    )
+    [reading] = list(pipeline.read([blank]))
+    assert len(reading.boxes) == 0 and points_frame([reading]).empty
+
+
+def broken_copy(tiny_data: Path, tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    shutil.copytree(tiny_data, data)
+    victim = sorted((data / "test_images").glob("*.jpg"))[1]
+    victim.write_bytes(b"\xff\xd8 truncated")
+    return data
+
+
+def test_bad_test_image_stops_before_writing(
+    tiny_data: Path, offline_detector: dict, tiny_recognizer: Path, tmp_path: Path
+) -> None:
+    data = broken_copy(tiny_data, tmp_path)
+    out = tmp_path / "submission.csv"
+    out.write_text("previous\n")
+    with pytest.raises(DataError, match="unreadable or corrupt image"):
+        predict(data, offline_detector["model"], tiny_recognizer, out, "cpu")
+    assert out.read_text() == "previous\n"
+
+
+def test_missing_model_is_one_line(tiny_data: Path, tiny_recognizer: Path, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "submit.predict",
+            "--data",
+            str(tiny_data),
+            "--detector",
+            str(tmp_path / "none.pt"),
+            "--recognizer",
+            str(tiny_recognizer),
+            "--out",
+            str(tmp_path / "s.csv"),
+            "--device",
+            "cpu",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: {tmp_path / 'none.pt'}: model file not found")
+    assert result.stderr.strip().count("\n") == 0
+    assert not (tmp_path / "s.csv").exists()
+
+
+@pytest.fixture()
+def fake_kaggle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A stand-in `kaggle` on PATH that records its arguments; HOME without credentials."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "kaggle_args.json"
+    script = bin_dir / "kaggle"
+    script.write_text(
+        f"#!{sys.executable}\nimport json, sys\njson.dump(sys.argv[1:], open({str(record)!r}, 'w'))\n"
+        "print('Successfully submitted')\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for name in ["KAGGLE_API_TOKEN", "KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_CONFIG_DIR", "XDG_CONFIG_HOME"]:
+        monkeypatch.delenv(name, raising=False)
+    return record
+
+
+def test_upload_validates_checks_credentials_and_hides_them(
+    tiny_data: Path,
+    fake_kaggle: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture,
+) -> None:
+    good = tmp_path / "submission.csv"
+    pages = read_sample_submission(tiny_data / "sample_submission.csv")
+    good.write_text("image_id,labels\n" + "".join(f"{page},\n" for page in pages))
+    with pytest.raises(DataError, match="no Kaggle credentials"):
+        upload(good, tiny_data, "test")
+    assert not fake_kaggle.exists()
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("image_id,labels\nnot_a_test_page,\n")
+    monkeypatch.setenv("KAGGLE_USERNAME", "someone")
+    monkeypatch.setenv("KAGGLE_KEY", "s3cr3t-key-value")
+    with pytest.raises(DataError, match="is missing"):
+        upload(bad, tiny_data, "test")
+    assert not fake_kaggle.exists()
+
+    assert upload(good, tiny_data, "first try") == 0
+    assert json.loads(fake_kaggle.read_text()) == [
+        "competitions",
+        "submit",
+        "kuzushiji-recognition",
+        "-f",
+        str(good),
+        "-m",
+        "first try",
+    ]
+    output = capfd.readouterr()
+    assert "s3cr3t" not in output.out + output.err
+    assert "KAGGLE_USERNAME and KAGGLE_KEY" in output.out
