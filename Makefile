@@ -34,10 +34,10 @@ WORK := build/$(NAME)
 
 # Stage settings. The embedded presets are sized for 2 CPU cores; the real data wants a GPU.
 ifeq ($(NAME),default)
-DETECTOR_ARGS ?= --imgsz 320 --page-scale 0.5 --overlap 48 --epochs 4 --mosaic 0 --close-mosaic 0
+DETECTOR_ARGS ?= --imgsz 320 --page-scale 0.5 --overlap 48 --epochs 6 --mosaic 0 --close-mosaic 0
 RECOGNIZER_ARGS ?= --width 32 --depth 0 --batch 64 --cap 100 --floor 20 --epochs 7 --lr 3e-3
 else ifeq ($(NAME),fast)
-DETECTOR_ARGS ?= --imgsz 320 --page-scale 0.5 --overlap 48 --epochs 2 --mosaic 0 --close-mosaic 0 --warmup-epochs 0.5
+DETECTOR_ARGS ?= --imgsz 320 --page-scale 0.5 --overlap 48 --epochs 5 --mosaic 0 --close-mosaic 0
 RECOGNIZER_ARGS ?= --width 32 --depth 0 --batch 64 --cap 100 --floor 20 --epochs 3 --lr 3e-3
 else
 DETECTOR_ARGS ?= --imgsz 640 --page-scale 0.4 --overlap 128 --epochs 30
@@ -70,14 +70,14 @@ $(STAMP): pyproject.toml
 
 $(DATASET)/train.csv: | $(STAMP)
 ifeq ($(strip $(DATA)),)
-	$(call stage,[1/6] generating the embedded $(PRESET) data set in $(DATASET))
+	$(call stage,[1/7] generating the embedded $(PRESET) data set in $(DATASET))
 	$(PY) -m data.synth --out $(DATASET) --preset $(PRESET) --seed $(SEED)
 else
 	@echo "error: $(DATASET)/train.csv not found: point DATA at the unzipped Kaggle download" >&2; exit 2
 endif
 
 $(WORK)/split.json: $(DATASET)/train.csv | $(STAMP)
-	$(call stage,[2/6] checking $(DATASET) and holding out whole books)
+	$(call stage,[2/7] checking $(DATASET) and holding out whole books)
 	$(PY) -m data.split --data $(DATASET) --out $@ --seed $(SEED)
 
 .PHONY: data
@@ -86,15 +86,15 @@ data: $(WORK)/split.json
 # --- models -------------------------------------------------------------------------------------
 
 $(WORK)/detector/model.pt: $(WORK)/split.json | $(STAMP)
-	$(call stage,[3/6] training the detector in $(WORK)/detector)
+	$(call stage,[3/7] training the detector in $(WORK)/detector)
 	$(PY) -m detect.train --data $(DATASET) --split $< --run $(WORK)/detector --device $(DEVICE) --resume $(DETECTOR_ARGS)
 
 $(WORK)/crops.npz: $(WORK)/split.json | $(STAMP)
-	$(call stage,[4/6] cropping and binarizing the training characters)
+	$(call stage,[4/7] cropping and binarizing the training characters)
 	$(PY) -m data.crops --data $(DATASET) --split $< --out $@
 
 $(WORK)/recognizer/model.pt: $(WORK)/crops.npz | $(STAMP)
-	$(call stage,[4/6] training the recognizer in $(WORK)/recognizer)
+	$(call stage,[5/7] training the recognizer in $(WORK)/recognizer)
 	$(PY) -m recognize.train --crops $< --run $(WORK)/recognizer --device $(DEVICE) --resume $(RECOGNIZER_ARGS)
 
 .PHONY: detector recognizer
@@ -106,12 +106,12 @@ MODELS := $(WORK)/detector/model.pt $(WORK)/recognizer/model.pt
 # --- results ------------------------------------------------------------------------------------
 
 $(WORK)/evaluate/evaluate.json: $(MODELS) $(WORK)/split.json | $(STAMP)
-	$(call stage,[5/6] reading the held-out books end to end)
+	$(call stage,[6/7] reading the held-out books end to end)
 	$(PY) -m submit.evaluate --data $(DATASET) --split $(WORK)/split.json --detector $(WORK)/detector/model.pt \
 		--recognizer $(WORK)/recognizer/model.pt --out $(WORK)/evaluate --device $(DEVICE)
 
 $(WORK)/submission.csv: $(MODELS) | $(STAMP)
-	$(call stage,[6/6] reading the test pages into $@)
+	$(call stage,[7/7] reading the test pages into $@)
 	$(PY) -m submit.predict --data $(DATASET) --detector $(WORK)/detector/model.pt \
 		--recognizer $(WORK)/recognizer/model.pt --out $@ --device $(DEVICE)
 
@@ -119,7 +119,7 @@ $(WORK)/submission.csv: $(MODELS) | $(STAMP)
 evaluate: $(WORK)/evaluate/evaluate.json
 	@$(PY) -c "import json, submit.evaluate as e; print(e.table(json.load(open('$<'))))"
 
-submission: $(WORK)/submission.csv $(WORK)/evaluate/evaluate.json
+submission: $(WORK)/evaluate/evaluate.json $(WORK)/submission.csv
 	@$(PY) -m submit.report --work $(WORK)
 
 upload: $(WORK)/submission.csv
@@ -134,7 +134,7 @@ lr-find: $(WORK)/crops.npz | $(STAMP)
 .PHONY: bench test lint clean
 bench: $(WORK)/detector/model.pt $(WORK)/recognizer/model.pt $(WORK)/crops.npz
 	$(PY) bench/recognizer.py --crops $(WORK)/crops.npz --device $(DEVICE)
-	$(PY) bench/detector.py --data $(DATASET) --model $(WORK)/detector/model.pt --device $(DEVICE)
+	$(PY) bench/detector.py --data $(DATASET) --run $(WORK)/detector --device $(DEVICE)
 	$(PY) bench/pipeline.py --data $(DATASET) --work $(WORK) --device $(DEVICE)
 
 lint: $(STAMP)

@@ -50,7 +50,9 @@ PRESETS = {
     "default": Preset(
         books=15, pages_per_book=20, test_pages=60, classes=1000, page_height=(1100, 1400), tail=1.6
     ),
-    "fast": Preset(books=8, pages_per_book=10, test_pages=16, classes=300, page_height=(900, 1100), tail=1.8),
+    "fast": Preset(
+        books=10, pages_per_book=10, test_pages=15, classes=300, page_height=(1100, 1400), tail=1.8
+    ),
     "tiny": Preset(books=3, pages_per_book=2, test_pages=3, classes=40, page_height=(420, 520), tail=2.0),
 }
 

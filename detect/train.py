@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import torch
 from ultralytics import YOLO
 from ultralytics.nn.tasks import torch_safe_load
+from ultralytics.utils import torch_utils
 
 from data.device import resolve_device
 from data.errors import DataError, run_cli
@@ -43,6 +45,7 @@ class DetectorConfig:
     mosaic: float = 1.0
     close_mosaic: int = 5
     warmup_epochs: float = 1.0
+    lr0: float = 0.0  # 0: ultralytics chooses optimizer and learning rate; > 0: AdamW at this rate
     patience: int = 100
 
     def tiling(self) -> Tiling:
@@ -82,6 +85,9 @@ def train(
     """Train (or resume) the detector in ``run`` on the split's detector pages; return model.pt."""
     data, run = Path(data), Path(run).resolve()
     device = resolve_device(device_name)
+    # On the CPU ultralytics trains with one thread fewer than the cores, keeping one for data
+    # workers, but it also runs with zero workers there: use every core.
+    torch_utils.NUM_THREADS = os.cpu_count() or 1
     saved = run / "detector.json"
     if saved.exists():
         if not resume:
@@ -128,6 +134,9 @@ def train(
         mosaic=cfg.mosaic,
         close_mosaic=cfg.close_mosaic,
         warmup_epochs=cfg.warmup_epochs,
+        optimizer="AdamW" if cfg.lr0 else "auto",
+        lr0=cfg.lr0 or 0.01,
+        nbs=cfg.batch,  # one optimizer step per batch (ultralytics otherwise accumulates up to 64 images)
         fliplr=0.0,
         scale=0.25,
         max_det=1500,

@@ -32,7 +32,7 @@ class Recognizer:
         return cls(model, list(checkpoint["classes"]), device)
 
     @torch.no_grad()
-    def predict(self, crops: np.ndarray, batch: int = 2048, with_maps: bool = False):
+    def predict(self, crops: np.ndarray, batch: int = 256, with_maps: bool = False):
         """(n, 32, 32) uint8 crops → (unicodes, probabilities[, heatmaps (n, 32, 32) in 0–1])."""
         codes, probs, maps = [], [], []
         for start in range(0, len(crops), batch):

@@ -1,0 +1,82 @@
+"""Detector throughput: prediction pages/s at the trained settings, and training tiles/s.
+
+    python bench/detector.py --data build/data/default --run build/default/detector [--fraction 0.2]
+
+Prediction runs over the test pages after a warm-up page. Training runs one epoch of ultralytics
+on a fraction of the run's own converted data set (data loading and loss included, validation off).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import detect  # noqa: F401 - configures ultralytics offline before it is imported
+from data.device import resolve_device
+from data.io import read_image
+from detect.predict import Detector
+from detect.train import ultralytics_device
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, help="Kaggle-layout folder (its test_images/ are read)")
+    parser.add_argument("--run", required=True, help="a finished detector run folder")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument(
+        "--fraction", type=float, default=0.2, help="share of the training tiles for one epoch"
+    )
+    args = parser.parse_args()
+    device = resolve_device(args.device)
+    run = Path(args.run)
+    detector = Detector.load(run / "model.pt", device)
+    paths = sorted((Path(args.data) / "test_images").glob("*.jpg"))
+    pages = [read_image(p) for p in paths]
+    list(detector.detect(pages[:1]))
+    start = time.perf_counter()
+    boxes = sum(len(b) for b, _ in detector.detect(pages))
+    predict_rate = len(pages) / (time.perf_counter() - start)
+    print(f"device {device}; tiling {detector.tiling}")
+    print(
+        f"prediction: {predict_rate:.2f} pages/s over {len(pages)} pages "
+        f"({boxes} boxes; JPEG decoding excluded)"
+    )
+
+    from ultralytics import YOLO
+
+    cfg = json.loads((run / "detector.json").read_text())
+    spec = run / "dataset" / "data.yaml"
+    tiles = int(len(list((run / "dataset" / "images" / "train").glob("*.jpg"))) * args.fraction)
+    with tempfile.TemporaryDirectory() as tmp:
+        YOLO(cfg["model"], task="detect").train(
+            data=str(spec),
+            epochs=1,
+            imgsz=cfg["imgsz"],
+            batch=cfg["batch"],
+            fraction=args.fraction,
+            device=ultralytics_device(device),
+            project=tmp,
+            name="bench",
+            pretrained=False,
+            val=False,
+            plots=False,
+            cache="ram",
+            mosaic=cfg["mosaic"],
+            fliplr=0.0,
+            scale=0.25,
+            single_cls=True,
+            verbose=False,
+            warmup_epochs=0,
+        )
+        seconds = float((Path(tmp) / "bench" / "results.csv").read_text().splitlines()[1].split(",")[1])
+    print(
+        f"training: {tiles / seconds:.2f} tiles/s of {cfg['imgsz']} px "
+        f"({tiles} tiles, one epoch in {seconds:.0f} s)"
+    )
+
+
+if __name__ == "__main__":
+    main()
