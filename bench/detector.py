@@ -3,7 +3,8 @@
     python bench/detector.py --data build/data/default --run build/default/detector [--fraction 0.2]
 
 Prediction runs over the test pages after a warm-up page. Training runs one epoch of ultralytics
-on a fraction of the run's own converted data set (data loading and loss included, validation off).
+on a fraction of the run's own converted data set with the run's settings (data loading and loss
+included, validation off).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import detect  # noqa: F401 - configures ultralytics offline before it is import
 from data.device import resolve_device
 from data.io import read_image
 from detect.predict import Detector
-from detect.train import ultralytics_device
+from detect.train import DetectorConfig, fit_args
 
 
 def main() -> None:
@@ -45,35 +46,21 @@ def main() -> None:
         f"({boxes} boxes; JPEG decoding excluded)"
     )
 
-    from ultralytics import YOLO
+    from ultralytics import YOLO  # after detect, which configures it offline
 
-    cfg = json.loads((run / "detector.json").read_text())
-    spec = run / "dataset" / "data.yaml"
+    cfg = DetectorConfig(**json.loads((run / "detector.json").read_text()))
     tiles = int(len(list((run / "dataset" / "images" / "train").glob("*.jpg"))) * args.fraction)
     with tempfile.TemporaryDirectory() as tmp:
-        YOLO(cfg["model"], task="detect").train(
-            data=str(spec),
-            epochs=1,
-            imgsz=cfg["imgsz"],
-            batch=cfg["batch"],
-            fraction=args.fraction,
-            device=ultralytics_device(device),
+        timed = dict(epochs=1, fraction=args.fraction, val=False, plots=False, warmup_epochs=0)
+        YOLO(cfg.model, task="detect").train(
+            data=str(run / "dataset" / "data.yaml"),
             project=tmp,
             name="bench",
-            pretrained=False,
-            val=False,
-            plots=False,
-            cache="ram",
-            mosaic=cfg["mosaic"],
-            fliplr=0.0,
-            scale=0.25,
-            single_cls=True,
-            verbose=False,
-            warmup_epochs=0,
+            **(fit_args(cfg, device) | timed),
         )
         seconds = float((Path(tmp) / "bench" / "results.csv").read_text().splitlines()[1].split(",")[1])
     print(
-        f"training: {tiles / seconds:.2f} tiles/s of {cfg['imgsz']} px "
+        f"training: {tiles / seconds:.2f} tiles/s of {cfg.imgsz} px "
         f"({tiles} tiles, one epoch in {seconds:.0f} s)"
     )
 

@@ -8,6 +8,9 @@
 - checkpoints load with ``torch.load(weights_only=True)`` (``ULTRALYTICS_SAFE_LOAD``);
 - the AMP check, which downloads a pretrained model, is replaced by "AMP on CUDA", which is what
   ultralytics concludes itself when that download fails.
+
+It also keeps torch on every core: importing ultralytics sets ``OMP_NUM_THREADS=1`` for the whole
+process, and ultralytics trains on the CPU with one thread fewer than the cores.
 """
 
 from __future__ import annotations
@@ -61,8 +64,14 @@ def configure() -> None:
             link.unlink(missing_ok=True)
             link.symlink_to(label_font())
 
+    import torch
+
+    threads = torch.get_num_threads()  # fixed now, before ultralytics sets OMP_NUM_THREADS=1
     from ultralytics.engine import trainer
     from ultralytics.utils import SETTINGS as settings
+    from ultralytics.utils import torch_utils
+
+    torch_utils.NUM_THREADS = threads  # the count ultralytics gives torch when it trains on the CPU
 
     if any(settings.get(k) != v for k, v in SETTINGS.items()):
         settings.update(SETTINGS)

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import torch
 from ultralytics import YOLO
 from ultralytics.nn.tasks import torch_safe_load
-from ultralytics.utils import torch_utils
 
 from data.device import resolve_device
 from data.errors import DataError, run_cli
@@ -56,6 +54,34 @@ def ultralytics_device(device: torch.device) -> str:
     return "cpu" if device.type == "cpu" else str(device.index or 0)
 
 
+def fit_args(cfg: DetectorConfig, device: torch.device) -> dict:
+    """ultralytics ``train`` arguments for these settings (what bench/detector.py times, too)."""
+    return dict(
+        epochs=cfg.epochs,
+        imgsz=cfg.imgsz,
+        batch=cfg.batch,
+        workers=cfg.workers,
+        device=ultralytics_device(device),
+        pretrained=False,
+        seed=cfg.seed,
+        deterministic=True,
+        cache="ram",
+        patience=cfg.patience,
+        mosaic=cfg.mosaic,
+        close_mosaic=cfg.close_mosaic,
+        warmup_epochs=cfg.warmup_epochs,
+        optimizer="AdamW" if cfg.lr0 else "auto",
+        lr0=cfg.lr0 or 0.01,
+        nbs=cfg.batch,  # one optimizer step per batch (ultralytics otherwise accumulates up to 64 images)
+        fliplr=0.0,  # mirrored characters are bleed-through, not text
+        scale=0.25,
+        max_det=1500,
+        single_cls=True,
+        plots=True,
+        verbose=False,
+    )
+
+
 def export(run: Path, cfg: DetectorConfig) -> Path:
     """Save the best weights as a plain state dict with everything needed to rebuild the model."""
     best = run / "weights" / "best.pt"
@@ -85,9 +111,6 @@ def train(
     """Train (or resume) the detector in ``run`` on the split's detector pages; return model.pt."""
     data, run = Path(data), Path(run).resolve()
     device = resolve_device(device_name)
-    # On the CPU ultralytics trains with one thread fewer than the cores, keeping one for data
-    # workers, but it also runs with zero workers there: use every core.
-    torch_utils.NUM_THREADS = os.cpu_count() or 1
     saved = run / "detector.json"
     if saved.exists():
         if not resume:
@@ -115,34 +138,8 @@ def train(
         cfg.tiling(),
         run / "dataset",
     )
-    model = YOLO(cfg.model, task="detect")
-    model.train(
-        data=str(spec),
-        epochs=cfg.epochs,
-        imgsz=cfg.imgsz,
-        batch=cfg.batch,
-        workers=cfg.workers,
-        device=ultralytics_device(device),
-        project=str(run.parent),
-        name=run.name,
-        exist_ok=True,
-        pretrained=False,
-        seed=cfg.seed,
-        deterministic=True,
-        cache="ram",
-        patience=cfg.patience,
-        mosaic=cfg.mosaic,
-        close_mosaic=cfg.close_mosaic,
-        warmup_epochs=cfg.warmup_epochs,
-        optimizer="AdamW" if cfg.lr0 else "auto",
-        lr0=cfg.lr0 or 0.01,
-        nbs=cfg.batch,  # one optimizer step per batch (ultralytics otherwise accumulates up to 64 images)
-        fliplr=0.0,
-        scale=0.25,
-        max_det=1500,
-        single_cls=True,
-        plots=True,
-        verbose=False,
+    YOLO(cfg.model, task="detect").train(
+        data=str(spec), project=str(run.parent), name=run.name, exist_ok=True, **fit_args(cfg, device)
     )
     return export(run, cfg)
 

@@ -1,5 +1,8 @@
 import itertools
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +18,21 @@ from detect.tiles import Tiling, boxes_in_window, merge_tiles
 def test_training_and_prediction_never_touch_the_network(offline_detector: dict) -> None:
     assert offline_detector["control"], "the guard did not see the control connection"
     assert offline_detector["attempts"] == []
+
+
+def test_importing_detect_keeps_torch_on_every_core() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}  # ultralytics set it here
+
+    def threads(code: str) -> int:
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        )
+        return int(out.stdout.split()[-1])
+
+    alone = threads("import torch; print(torch.get_num_threads())")
+    assert threads("import detect, torch; print(torch.get_num_threads())") == alone
+    code = "import detect; from ultralytics.utils import torch_utils; print(torch_utils.NUM_THREADS)"
+    assert threads(code) == alone
 
 
 def test_run_folder_and_plain_weights(offline_detector: dict) -> None:
