@@ -34,10 +34,10 @@ WORK := build/$(NAME)
 
 # Stage settings. The embedded presets are sized for 2 CPU cores; the real data wants a GPU.
 ifeq ($(NAME),default)
-DETECTOR_ARGS ?= --imgsz 320 --page-scale 0.5 --overlap 48 --epochs 6 --mosaic 0 --close-mosaic 0
+DETECTOR_ARGS ?= --imgsz 320 --page-scale 0.5 --overlap 48 --batch 8 --epochs 6 --mosaic 0 --close-mosaic 0
 RECOGNIZER_ARGS ?= --width 32 --depth 0 --batch 64 --cap 100 --floor 20 --epochs 7 --lr 3e-3
 else ifeq ($(NAME),fast)
-DETECTOR_ARGS ?= --imgsz 320 --page-scale 0.5 --overlap 48 --epochs 5 --mosaic 0 --close-mosaic 0
+DETECTOR_ARGS ?= --imgsz 320 --page-scale 0.5 --overlap 48 --batch 8 --epochs 4 --mosaic 0 --close-mosaic 0
 RECOGNIZER_ARGS ?= --width 32 --depth 0 --batch 64 --cap 100 --floor 20 --epochs 3 --lr 3e-3
 else
 DETECTOR_ARGS ?= --imgsz 640 --page-scale 0.4 --overlap 128 --epochs 30
