@@ -1,7 +1,7 @@
 # Kuzushiji pipeline. On a fresh machine: `make submission` (sets up, then runs everything) and `make test`.
 #
-#   make submission                       embedded default data set (generated), ~20 min on 2 CPU cores
-#   make submission FAST=1                small preset, a few minutes
+#   make submission                       embedded default data set (generated), ~21 min on 2 CPU cores
+#   make submission FAST=1                small preset, ~5 min
 #   make submission DATA=path/to/kuzushiji-recognition DEVICE=cuda    the real Kaggle download
 #
 # Stages skip when their outputs are up to date; interrupted training resumes from its last checkpoint.
