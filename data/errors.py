@@ -1,4 +1,4 @@
-"""The one error type for bad input, and the command-line wrapper that prints it on one line."""
+"""The one error type for bad input, one-line warnings, and the command-line wrapper that prints errors."""
 
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ class DataError(Exception):
         self.file = str(file)
         self.line = line
         self.problem = problem
+
+
+def warn(message: str) -> None:
+    """Print a one-line warning on stderr: input accepted, with something the user should know."""
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def run_cli(main: Callable[[list[str] | None], int | None], argv: list[str] | None = None) -> None:

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-EM = 64  # glyphs are rendered once at this size and warped down to their page size
+EM = 96  # glyphs are rendered once at this size and warped to their page size
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Hand:
     slant: float = 3.0  # standard deviation of rotation, degrees
     shear: float = 0.08  # standard deviation of shear
     squash: float = 0.08  # standard deviation of the log aspect change
+    stretch: float = 0.0  # mean log aspect change: > 0 writes taller, narrower characters
 
 
 class GlyphBank:
@@ -43,6 +44,19 @@ class GlyphBank:
         return self.cache[key]
 
 
+def repeat_mark(rng: np.random.Generator) -> np.ndarray:
+    """The tall kana repetition mark 〱 as a mask: a long brush stroke bent once, two ems tall."""
+    height, width = 2 * EM, int(EM * rng.uniform(0.35, 0.55))
+    canvas = np.zeros((height + 16, width + 16), np.uint8)
+    bend = (8 + int(width * rng.uniform(0.0, 0.2)), 8 + int(height * rng.uniform(0.4, 0.55)))
+    top, foot = (8 + width, 8), (8 + int(width * rng.uniform(0.7, 1.0)), 8 + height)
+    thick = max(3, int(EM * rng.uniform(0.06, 0.1)))
+    for a, b in ((top, bend), (bend, foot)):
+        cv2.line(canvas, a, b, 255, thick, cv2.LINE_AA)
+    ys, xs = np.nonzero(canvas)
+    return np.ascontiguousarray(canvas[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1])
+
+
 def smooth_field(shape: tuple[int, int], cells: int, rng: np.random.Generator) -> np.ndarray:
     """A smooth random field in [-1, 1] of ``shape``, from a ``cells``×``cells`` grid."""
     coarse = rng.uniform(-1, 1, (cells, cells)).astype(np.float32)
@@ -53,7 +67,7 @@ def write(mask: np.ndarray, size: float, hand: Hand, rng: np.random.Generator) -
     """Distort a glyph mask into one unique instance whose em is ``size`` px; returns alpha in [0, 1]."""
     h0, w0 = mask.shape
     scale = size / EM
-    aspect = np.exp(rng.normal(0, hand.squash))
+    aspect = np.exp(rng.normal(-hand.stretch, hand.squash))
     sx, sy = scale * aspect**0.5, scale / aspect**0.5
     angle = np.deg2rad(rng.normal(0, hand.slant))
     shear = rng.normal(0, hand.shear)

@@ -57,6 +57,8 @@ def illustration(height: int, width: int, rng: np.random.Generator) -> np.ndarra
 
 
 def lay_ink(page: np.ndarray, alpha: np.ndarray, bgr: np.ndarray) -> np.ndarray:
-    """Lay ink of colour ``bgr`` over ``page`` with per-pixel opacity ``alpha``."""
-    alpha = alpha[..., None]
-    return page * (1 - alpha) + bgr * alpha
+    """Lay ink of colour ``bgr`` over the float32 ``page`` (in place) with per-pixel opacity ``alpha``."""
+    for c in range(3):
+        channel = page[..., c]
+        channel -= (channel - np.float32(bgr[c])) * alpha
+    return page

@@ -1,4 +1,4 @@
-"""Leakage-free splits: pages by book, crops by source sample, page or book."""
+"""Leakage-free splits: pages by book (within one only if need be), crops by source sample, page or book."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data.errors import DataError, run_cli
-from data.formats import read_annotations, read_translation
+from data.errors import DataError, run_cli, warn
+from data.formats import read_annotations, read_translation, report_quirks
 from data.io import write_json
 
 
@@ -19,22 +19,69 @@ def book_of(image_id: str) -> str:
     return re.split(r"[_-]", image_id, maxsplit=1)[0]
 
 
-def split_books(image_ids: list[str], fraction: float, seed: int) -> tuple[list[str], list[str]]:
-    """Hold out whole books holding about ``fraction`` of the pages (at least one book, never all)."""
-    books = pd.Series([book_of(i) for i in image_ids])
-    sizes = books.value_counts().sort_index()
-    if len(sizes) < 2:
-        raise DataError("train.csv", f"need pages from at least 2 books to hold some out, found {len(sizes)}")
-    order = np.random.default_rng(seed).permutation(sizes.index.to_numpy())
-    held, total = set(), 0
-    for book in order[:-1]:
-        if held and total + sizes[book] > fraction * len(image_ids):
-            break
-        held.add(book)
-        total += sizes[book]
-    keep = [i for i, b in zip(image_ids, books, strict=True) if b not in held]
-    out = [i for i, b in zip(image_ids, books, strict=True) if b in held]
-    return keep, out
+def split_books(
+    image_ids: list[str], fraction: float, seed: int, name: str = "held-out"
+) -> tuple[list[str], list[str]]:
+    """Hold out about ``fraction`` of the pages, as whole books where it can: (kept, held out).
+
+    Books join the held-out part in a random order while they fit in ``fraction`` of the pages;
+    if none fits, the smallest book is held out when it holds at most twice that share. Otherwise
+    (one book only, or only large books) a contiguous block of about ``fraction`` of the pages
+    inside the largest book is held out, never all of it, with a one-line warning naming ``name``.
+    """
+    if len(image_ids) < 2:
+        raise DataError(
+            "train.csv", f"{name} split: need at least 2 pages to hold some out, found {len(image_ids)}"
+        )
+    books = [book_of(i) for i in image_ids]
+    rng = np.random.default_rng(seed)
+    sizes = pd.Series(books).value_counts().sort_index()
+    sizes = sizes[rng.permutation(sizes.index.to_numpy())]
+    held = whole_books(sizes, fraction * len(image_ids))
+    if held:
+        out = {i for i, b in zip(image_ids, books, strict=True) if b in held}
+    else:
+        out = page_block(image_ids, str(sizes.idxmax()), fraction, rng)
+        warn_shared_book(name, sizes, out)
+    return [i for i in image_ids if i not in out], [i for i in image_ids if i in out]
+
+
+def whole_books(sizes: pd.Series, target: float) -> set[str]:
+    """Books (pages per book, in a random order) to hold out for ``target`` pages; none if none fits.
+
+    A book joins while the total stays within the target (at least one book is always kept); if
+    none fits, the first smallest book joins when it has at most twice the target or every book
+    has one page.
+    """
+    held: set[str] = set()
+    total = 0
+    for book, size in sizes.items():
+        if total + size <= target and len(held) < len(sizes) - 1:
+            held.add(book)
+            total += size
+    smallest = sizes.idxmin()
+    if not held and len(sizes) > 1 and (sizes[smallest] <= 2 * target or sizes.max() == 1):
+        held.add(smallest)
+    return held
+
+
+def page_block(image_ids: list[str], book: str, fraction: float, rng: np.random.Generator) -> set[str]:
+    """A random contiguous run of ``book``'s pages (image_id order): ~``fraction`` of all, never all of it."""
+    pages = sorted(i for i in image_ids if book_of(i) == book)
+    n = min(max(round(fraction * len(image_ids)), 1), len(pages) - 1)
+    start = int(rng.integers(0, len(pages) - n + 1))
+    return set(pages[start : start + n])
+
+
+def warn_shared_book(name: str, sizes: pd.Series, out: set[str]) -> None:
+    """Warn, in one line, that held-out pages share their book with the pages the models fit."""
+    book = book_of(next(iter(out)))
+    why = f"only one book ({book})" if len(sizes) == 1 else "no book small enough to hold out whole"
+    span = min(out) if len(out) == 1 else f"{min(out)} to {max(out)}"
+    warn(
+        f"{name} split: {why}, so it holds out {span}, {len(out)} of the {sizes[book]} pages of book "
+        f"{book}; scores on them will be optimistic because they share the book with the pages the models fit"
+    )
 
 
 def split_crops(
@@ -85,8 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     annotations = read_annotations(
         data / "train.csv", read_translation(data / "unicode_translation.csv"), data / "train_images"
     )
+    report_quirks(annotations, data / "train.csv")
     fit, holdout = split_books(annotations.image_ids, args.holdout, args.seed)
-    detector_train, detector_valid = split_books(fit, args.detector_valid, args.seed + 1)
+    detector_train, detector_valid = split_books(
+        fit, args.detector_valid, args.seed + 1, "detector-validation"
+    )
     write_json(
         args.out,
         {"fit": fit, "holdout": holdout, "detector_train": detector_train, "detector_valid": detector_valid},

@@ -1,14 +1,12 @@
-"""The embedded default data set: generated kuzushiji-like pages in exactly the Kaggle layout.
+"""The embedded data set: generated kuzushiji-like book pages in exactly the Kaggle layout.
 
-``python -m data.synth --out DIR [--preset default|fast|tiny] [--seed 0]`` writes DIR/ with
-train.csv, unicode_translation.csv, sample_submission.csv, train_images/*.jpg, test_images/*.jpg,
-test_answers.csv (the held-out truth for the test pages, in train.csv format) and synth.json.
-
-Pages are books: each book has its own paper, ink, hand, fonts and layout. Characters run in
-vertical columns read right to left; small unlabelled side notes, connecting strokes, drawings,
-stains and faint mirrored bleed-through from the other side of the sheet make it realistic.
-Class frequencies follow a long tail: hiragana on top, thousands of kanji below, many classes
-seen once or twice. The same seed gives the same bytes.
+``python -m data.synth --out DIR [--preset default|fast|full|tiny] [--seed 0] [--pages N]`` writes
+DIR/ with train.csv, unicode_translation.csv, sample_submission.csv, train_images/*.jpg,
+test_images/*.jpg, test_answers.csv (the truth for the test pages, in train.csv format) and
+synth.json. Pages have the competition's geometry in pixels (``layout``), classes its long tail
+(``classes``). ``full`` has the competition's size: 3,881 train pages in 28 books and 4,150
+test pages. Generation runs in parallel and resumes: an interrupted run keeps the pages it
+finished in ``DIR.partial`` and goes on from there. The same seed gives the same bytes.
 """
 
 from __future__ import annotations
@@ -20,64 +18,39 @@ import multiprocessing
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 from tqdm import tqdm
 
+from data.classes import Inventory, inventory
 from data.errors import run_cli
-from data.fonts import coverage, glyph_fonts
+from data.fonts import Face, coverage, glyph_faces
 from data.formats import Annotations, boxes_frame, write_annotations, write_rows, write_translation
-from data.glyphs import GlyphBank, Hand, ink_box, smooth_field, write
-from data.paper import illustration, lay_ink, paper
+from data.glyphs import GlyphBank, Hand
+from data.io import write_json, write_text
+from data.layout import BookStyle, Box, Writer, render
 
 
 @dataclass(frozen=True)
 class Preset:
-    """How much to generate."""
+    """How much to generate, and at what pixel scale (1: the competition's page size)."""
 
     books: int
-    pages_per_book: int
+    train_pages: int
     test_pages: int
     classes: int
-    page_height: tuple[int, int]
-    tail: float  # how steeply kanji frequencies fall off (higher: more classes seen once or twice)
+    scale: float = 1.0
 
 
 PRESETS = {
-    "default": Preset(
-        books=15, pages_per_book=20, test_pages=60, classes=1000, page_height=(1100, 1400), tail=1.6
-    ),
-    "fast": Preset(
-        books=10, pages_per_book=10, test_pages=15, classes=300, page_height=(1100, 1400), tail=1.8
-    ),
-    "tiny": Preset(books=3, pages_per_book=2, test_pages=3, classes=40, page_height=(420, 520), tail=2.0),
+    "full": Preset(books=28, train_pages=3881, test_pages=4150, classes=4212),
+    "default": Preset(books=12, train_pages=168, test_pages=40, classes=4212),
+    "fast": Preset(books=8, train_pages=64, test_pages=12, classes=4212),
+    "tiny": Preset(books=3, train_pages=6, test_pages=3, classes=60, scale=0.16),
 }
-
-
-@dataclass(frozen=True)
-class BookStyle:
-    """Everything that makes the pages of one book look alike."""
-
-    book: str
-    height: int
-    width: int
-    font_weights: tuple[float, ...]
-    hand: Hand
-    char_size: float  # character em as a fraction of the page height
-    column_pitch: float  # distance between column centres, in character sizes
-    line_gap: float  # gap between characters in a column, in character sizes
-    paper_rgb: tuple[float, float, float]
-    ink_rgb: tuple[float, float, float]
-    ink_density: float
-    stains: float
-    bleed: float  # opacity of the mirrored other side
-    connect: float  # probability of a connecting stroke between two characters
-    side_notes: float  # probability of a small unlabelled note beside a column
-    drawing: float  # probability of a drawing on a page
-    id_pattern: str  # "{book}_{page:05d}_1" or "{book}-{page:03d}"
 
 
 @dataclass(frozen=True)
@@ -88,233 +61,72 @@ class PageJob:
     seed: int
 
 
-def book_style(book: str, numeric: bool, preset: Preset, n_fonts: int, rng: np.random.Generator) -> BookStyle:
-    """Draw the look of one book."""
-    height = int(rng.uniform(*preset.page_height))
-    weights = rng.dirichlet(np.full(n_fonts, 0.5))
-    weights[1 % n_fonts] += 0.5  # the serif face reads most like brush writing
-    hand = Hand(
-        weight=float(rng.uniform(0.45, 0.9)),
-        warp=float(rng.uniform(0.02, 0.07)),
-        slant=float(rng.uniform(1, 5)),
-        shear=float(rng.uniform(0.03, 0.15)),
-        squash=float(rng.uniform(0.04, 0.12)),
-    )
-    cream = np.array([232, 218, 188]) + rng.normal(0, [8, 8, 12])
-    ink = np.array([30, 24, 20]) + rng.uniform(0, 25) * np.array([1.2, 0.8, 0.4])
+def book_style(book: str, numeric: bool, n_faces: int, rng: np.random.Generator) -> BookStyle:
+    """Draw the look of one book, with the spread of the real books' measurements."""
+    spread = rng.random() < 0.12
+    table = not spread and rng.random() < 0.1
+    gray = rng.random() < 0.15  # a greyscale scan on white, as some holders publish
+    cream = np.array([222, 206, 172]) + rng.normal(0, [10, 10, 14])
+    paper_rgb = np.full(3, rng.uniform(225, 245)) if gray else cream
+    ink = np.array([28, 24, 20]) + rng.uniform(0, 25) * np.array([1.2, 0.8, 0.4])
+    weights = rng.dirichlet(np.full(n_faces, 0.4))
     return BookStyle(
         book=book,
-        height=height,
-        width=int(height * rng.uniform(0.66, 0.82)),
-        font_weights=tuple(float(w) for w in weights / weights.sum()),
-        hand=hand,
-        char_size=float(rng.uniform(1 / 36, 1 / 26)),
-        column_pitch=float(rng.uniform(1.25, 1.75)),
-        line_gap=float(rng.uniform(0.04, 0.3)),
-        paper_rgb=tuple(float(c) for c in cream),
-        ink_rgb=tuple(float(c) for c in ink),
+        height=int(rng.uniform(2800, 3950)),
+        aspect=float(rng.uniform(1.3, 1.45) if spread else rng.uniform(0.6, 0.8)),
+        spread=bool(spread),
+        em=float(np.clip(np.exp(rng.normal(np.log(160), 0.32)), 90, 300)),
+        font_weights=tuple(float(w) for w in weights),
+        hand=Hand(
+            weight=float(rng.uniform(0.35, 0.85)),
+            warp=float(rng.uniform(0.03, 0.08)),
+            slant=float(rng.uniform(1, 5)),
+            shear=float(rng.uniform(0.03, 0.15)),
+            squash=float(rng.uniform(0.05, 0.15)),
+            stretch=float(rng.uniform(0.0, 0.3)),
+        ),
+        column_pitch=float(rng.uniform(1.45, 2.1)),
+        line_gap=float(rng.uniform(0.03, 0.35)),
+        frame=int(rng.choice(3, p=[0.2, 0.4, 0.4])),
+        column_rules=bool(table or rng.random() < 0.2),
+        table=bool(table),
+        paper_rgb=tuple(float(c) for c in paper_rgb),
+        ink_rgb=tuple(float(c) for c in (np.full(3, ink.mean()) if gray else ink)),
+        background=float(rng.uniform(15, 70)),
         ink_density=float(rng.uniform(0.75, 0.95)),
-        stains=float(rng.uniform(0, 1.5)),
-        bleed=float(rng.uniform(0.1, 0.28)),
-        connect=float(rng.uniform(0, 0.3)),
-        side_notes=float(rng.uniform(0, 0.25)),
-        drawing=float(rng.uniform(0, 0.25)),
+        stains=0.0 if gray else float(rng.uniform(0, 1.5)),
+        bleed=float(rng.uniform(0.05, 0.25)),
+        connect=float(rng.uniform(0.05, 0.35)),
+        furigana=float(rng.uniform(0, 0.5)),
+        hentaigana=float(rng.uniform(0.1, 0.4)),
+        drawing=float(rng.uniform(0, 0.15)),
         id_pattern="{book}_{page:05d}_1" if numeric else "{book}-{page:03d}",
     )
 
 
-SMALL_KANA = frozenset("ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶ")
-HEAD_MASS = 0.6  # share of all characters taken by the hiragana at the top of the ranking
+def book_sizes(books: int, pages: int, rng: np.random.Generator) -> np.ndarray:
+    """Pages per book, as uneven as the real books (the competition's run from ten to several hundred)."""
+    weights = np.exp(rng.normal(0, 0.8, books))
+    least = max(1 if pages < 2 * books else 2, pages // (10 * books))
+    sizes = least + np.floor(weights / weights.sum() * (pages - least * books)).astype(int)
+    sizes[np.argmax(sizes)] += pages - sizes.sum()
+    return sizes
 
 
-def class_inventory(
-    n_classes: int, tail: float, fonts: list[Path], rng: np.random.Generator
-) -> tuple[list[str], np.ndarray]:
-    """Characters every font has, ranked by frequency, and their probabilities.
-
-    Hiragana take the top ranks and ``HEAD_MASS`` of the characters; katakana and kanji share the
-    rest under a power law of exponent ``tail``, so the last ranks are seen once or twice or never.
-    """
-    common = frozenset.intersection(*(coverage(f) for f in fonts))
-    usable = [c for c in range(0x3041, 0x3097) if c in common and chr(c) not in SMALL_KANA]
-    hiragana = [chr(c) for c in usable]
-    others = [chr(c) for c in range(0x30A1, 0x30FB) if c in common and chr(c) not in SMALL_KANA]
-    others += [chr(c) for c in range(0x4E00, 0xA000) if c in common]
-    rng.shuffle(hiragana)
-    n_head = min(len(hiragana), n_classes // 3)
-    chosen = hiragana[:n_head] + [str(c) for c in rng.choice(others, n_classes - n_head, replace=False)]
-    head = 1 / (np.arange(n_head) + 4.0)
-    rest = 1 / (np.arange(n_classes - n_head) + 4.0) ** tail
-    probs = np.concatenate([HEAD_MASS * head / head.sum(), (1 - HEAD_MASS) * rest / rest.sum()])
-    return chosen, probs
-
-
-# --- one page ----------------------------------------------------------------------------------
-
-_bank: GlyphBank | None = None
-_chars: list[str] = []
-_probs: np.ndarray = np.zeros(0)
-
-
-def _init_worker(fonts: list[Path], chars: list[str], probs: np.ndarray) -> None:
-    global _bank, _chars, _probs
-    cv2.setNumThreads(1)
-    _bank, _chars, _probs = GlyphBank(fonts), chars, probs
-
-
-def _stamp(canvas: np.ndarray, alpha: np.ndarray, x: int, y: int) -> None:
-    """Max-composite an alpha patch into the canvas at (x, y), clipped to the canvas."""
-    h, w = alpha.shape
-    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, canvas.shape[1]), min(y + h, canvas.shape[0])
-    if x1 > x0 and y1 > y0:
-        region = canvas[y0:y1, x0:x1]
-        np.maximum(region, alpha[y0 - y : y1 - y, x0 - x : x1 - x], out=region)
-
-
-def _char(style: BookStyle, size: float, rng: np.random.Generator) -> tuple[int, np.ndarray]:
-    """Pick a class by frequency and write one instance of it."""
-    assert _bank is not None
-    k = int(rng.choice(len(_chars), p=_probs))
-    font = int(rng.choice(len(style.font_weights), p=style.font_weights))
-    kana = "\u3041" <= _chars[k] <= "\u30fa"
-    return k, write(_bank.mask(font, _chars[k]), size * (0.88 if kana else 1.04), style.hand, rng)
-
-
-def _columns(
-    style: BookStyle,
-    canvas: np.ndarray,
-    rng: np.random.Generator,
-    keep_out: tuple[int, ...] | None,
-    labelled: bool,
-) -> list[tuple[int, int, int, int, int]]:
-    """Write columns of characters right to left; return (class, x, y, w, h) of each labelled one."""
-    height, width = canvas.shape
-    size = style.char_size * height
-    pitch = size * style.column_pitch
-    top, bottom = int(height * rng.uniform(0.06, 0.1)), int(height * (1 - rng.uniform(0.06, 0.1)))
-    left, right = int(width * rng.uniform(0.05, 0.09)), int(width * (1 - rng.uniform(0.05, 0.09)))
-    boxes = []
-    cx = right - size / 2
-    while cx - size / 2 > left:
-        drift = rng.normal(0, 0.015)
-        y = top + (rng.uniform(0.5, 2.5) * size if rng.random() < 0.15 else 0)
-        end = bottom if rng.random() > 0.2 else top + rng.uniform(0.2, 1) * (bottom - top)
-        notes = labelled and style.column_pitch > 1.45 and rng.random() < style.side_notes
-        previous = None
-        while True:
-            k, alpha = _char(style, size * rng.uniform(0.85, 1.12), rng)
-            box = ink_box(alpha)
-            if box is None:
-                continue
-            bx, by, bw, bh = box
-            x = int(cx + drift * (y - top) + rng.normal(0, 0.04 * size) - bx - bw / 2)
-            if y + bh > end:
-                break
-            if (
-                keep_out
-                and x + bx < keep_out[2]
-                and x + bx + bw > keep_out[0]
-                and y + bh > keep_out[1]
-                and y < keep_out[3]
-            ):
-                y = keep_out[3] + size * 0.3
-                previous = None
-                continue
-            py = int(y) - by
-            _stamp(canvas, alpha, x, py)
-            if previous is not None and rng.random() < style.connect:
-                _connect(canvas, previous, (x + bx + bw // 2, py + by), size, rng)
-            if notes and rng.random() < 0.5:
-                _, note = _char(style, size * 0.42, rng)
-                _stamp(canvas, note, int(x + bx + bw + size * 0.12), py + by)
-            if labelled:
-                boxes.append((k, x + bx, py + by, bw, bh))
-            previous = (x + bx + bw // 2, py + by + bh)
-            y += bh + size * style.line_gap * rng.uniform(0.4, 1.6)
-        cx -= pitch * rng.uniform(0.95, 1.05)
-    return boxes
-
-
-def _connect(
-    canvas: np.ndarray, start: tuple[int, int], end: tuple[int, int], size: float, rng: np.random.Generator
-) -> None:
-    """A thin flowing stroke from the foot of one character to the head of the next."""
-    mid = ((start[0] + end[0]) / 2 + rng.normal(0, size * 0.15), (start[1] + end[1]) / 2)
-    t = np.linspace(0, 1, 12)[:, None]
-    curve = (1 - t) ** 2 * np.array(start) + 2 * (1 - t) * t * np.array(mid) + t**2 * np.array(end)
-    layer = np.zeros_like(canvas)
-    cv2.polylines(layer, [curve.astype(np.int32)], False, 0.9, max(1, int(size / 25)), cv2.LINE_AA)
-    np.maximum(canvas, layer, out=canvas)
-
-
-def render_page(job: PageJob) -> list[tuple[int, int, int, int, int]]:
-    """Render one page to ``job.path`` (JPEG); return its labelled boxes (class, x, y, w, h)."""
-    style, rng = job.style, np.random.default_rng(job.seed)
-    height = int(style.height * rng.uniform(0.98, 1.02))
-    width = int(style.width * rng.uniform(0.98, 1.02))
-    page = paper(height, width, style.paper_rgb, style.stains, rng)
-    front = np.zeros((height, width), np.float32)
-    boxes: list[tuple[int, int, int, int, int]] = []
-    only_drawing = rng.random() < 0.04
-    if only_drawing or rng.random() < style.drawing:
-        dh, dw = (
-            (int(height * 0.8), int(width * 0.85))
-            if only_drawing
-            else (int(height * rng.uniform(0.25, 0.45)), int(width * rng.uniform(0.35, 0.6)))
-        )
-        dx, dy = int(rng.uniform(0.07, 0.93) * width - dw / 2), int(rng.uniform(0.08, 0.92) * height - dh / 2)
-        dx, dy = int(np.clip(dx, 0, width - dw)), int(np.clip(dy, 0, height - dh))
-        _stamp(front, illustration(dh, dw, rng), dx, dy)
-        keep_out = (dx, dy, dx + dw, dy + dh)
-    else:
-        keep_out = None
-    if not only_drawing:
-        boxes = _columns(style, front, rng, keep_out, labelled=True)
-
-    back = np.zeros((height // 2, width // 2), np.float32)  # the other side, unlabelled and mirrored
-    _columns(style, back, rng, None, labelled=False)
-    back = cv2.GaussianBlur(cv2.resize(back[:, ::-1], (width, height)), (0, 0), rng.uniform(0.8, 2.0))
-    ink = np.asarray(style.ink_rgb, np.float32)[::-1]
-    page = lay_ink(page, back * style.bleed, ink * 0.5 + page.mean(axis=(0, 1)) * 0.5)
-    density = style.ink_density * (1 - 0.12 * (smooth_field((height, width), 9, rng) + 1) / 2)
-    page = lay_ink(page, front * density, ink)
-    page = cv2.GaussianBlur(page, (0, 0), rng.uniform(0.4, 0.8))
-    page += rng.normal(0, rng.uniform(1.5, 4), page.shape[:2])[..., None].astype(np.float32)
-    ok, encoded = cv2.imencode(
-        ".jpg", np.clip(page, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(82, 94))]
-    )
-    assert ok
-    Path(job.path).write_bytes(encoded.tobytes())
-    return boxes
-
-
-# --- the whole data set ------------------------------------------------------------------------
-
-
-def plan(preset: Preset, seed: int, n_fonts: int, out: Path) -> tuple[list[PageJob], list[PageJob]]:
+def plan(preset: Preset, seed: int, n_faces: int, out: Path) -> tuple[list[PageJob], list[PageJob]]:
     """Decide every book and page: train pages by book, test pages from seen and unseen books."""
     rng = np.random.default_rng(seed)
     n_new = max(1, preset.books // 3)
     styles = []
     for b in range(preset.books + n_new):
         numeric = b % 2 == 0
-        name = (
-            f"{int(rng.integers(100000000, 400000000))}"
-            if numeric
-            else (
-                "".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), 4))
-                + f"{int(rng.integers(1, 999)):03d}"
-            )
-        )
-        styles.append(book_style(name, numeric, preset, n_fonts, rng))
-    seeds = iter(
-        np.random.SeedSequence(seed).generate_state(
-            10 * (preset.books + 1) * preset.pages_per_book + 10 * preset.test_pages
-        )
-    )
+        letters = "".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), 4))
+        name = f"{int(rng.integers(100000000, 400000000))}" if numeric else f"{letters}{b:03d}"
+        styles.append(book_style(name, numeric, n_faces, rng))
+    seeds = iter(np.random.SeedSequence(seed).generate_state(preset.train_pages + preset.test_pages))
     train = []
-    for style in styles[: preset.books]:
-        for p in range(1, preset.pages_per_book + 1):
+    for style, size in zip(styles, book_sizes(preset.books, preset.train_pages, rng), strict=False):
+        for p in range(1, size + 1):
             image_id = style.id_pattern.format(book=style.book, page=p)
             train.append(
                 PageJob(image_id, str(out / "train_images" / f"{image_id}.jpg"), style, int(next(seeds)))
@@ -327,47 +139,117 @@ def plan(preset: Preset, seed: int, n_fonts: int, out: Path) -> tuple[list[PageJ
     return train, test
 
 
-def generate(out: str | Path, preset: str = "default", seed: int = 0, workers: int | None = None) -> Path:
-    """Generate the data set into ``out`` (replaced atomically when complete)."""
+def pages_of(preset: Preset, pages: int) -> Preset:
+    """The preset cut to ``pages`` train pages, with test pages in proportion."""
+    test = max(1, round(pages * preset.test_pages / preset.train_pages))
+    return replace(preset, books=min(preset.books, pages), train_pages=pages, test_pages=test)
+
+
+# --- workers -------------------------------------------------------------------------------------
+
+_writer: Writer | None = None
+_scale = 1.0
+
+
+def writer_for(faces: tuple[Face, ...], classes: Inventory) -> Writer:
+    """A Writer over these faces; each class is drawn only in the faces that really draw it."""
+    drawn = [frozenset(map(chr, coverage(f.path))) for f in faces]
+    per_class = [np.array([i for i, d in enumerate(drawn) if c in d]) for c in classes.chars]
+    cursive = np.array([i for i, f in enumerate(faces) if f.cursive], dtype=np.int64)
+    bank = GlyphBank([f.path for f in faces])
+    return Writer(bank, classes.chars, classes.probs, per_class, cursive, drawn)
+
+
+def _init_worker(faces: tuple[Face, ...], classes: Inventory, scale: float) -> None:
+    global _writer, _scale
+    cv2.setNumThreads(1)
+    _writer, _scale = writer_for(faces, classes), scale
+
+
+def render_page(job: PageJob) -> list[Box]:
+    """Render one page to ``job.path`` (JPEG) and its boxes to a sidecar JSON; return the boxes."""
+    done = Path(job.path).with_suffix(".json")
+    if done.is_file():  # finished by an earlier, interrupted run
+        return [tuple(b) for b in json.loads(done.read_text())]
+    assert _writer is not None
+    page, boxes = render(_writer, job.style, job.seed, _scale)
+    quality = int(np.random.default_rng(job.seed).integers(82, 94))
+    ok, encoded = cv2.imencode(".jpg", page, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    Path(job.path).write_bytes(encoded.tobytes())
+    write_text(done, json.dumps(boxes))
+    return boxes
+
+
+# --- the whole data set ------------------------------------------------------------------------
+
+
+def drawable(faces: tuple[Face, ...]) -> frozenset[str]:
+    """Characters at least two faces draw (every face's, when there is only one)."""
+    counts: dict[int, int] = {}
+    for face in faces:
+        for c in coverage(face.path):
+            counts[c] = counts.get(c, 0) + 1
+    need = min(2, len(faces))
+    return frozenset(chr(c) for c, n in counts.items() if n >= need)
+
+
+def annotations(jobs: list[PageJob], page_boxes: list[list[Box]], codes: list[str]) -> Annotations:
+    owners = [job.image_id for job, boxes in zip(jobs, page_boxes, strict=True) for _ in boxes]
+    flat = [b for boxes in page_boxes for b in boxes]
+    values = np.array([b[1:] for b in flat], dtype=np.int64).reshape(-1, 4)
+    return Annotations([j.image_id for j in jobs], boxes_frame(owners, [codes[b[0]] for b in flat], values))
+
+
+def generate(
+    out: str | Path,
+    preset: str = "default",
+    seed: int = 0,
+    workers: int | None = None,
+    pages: int | None = None,
+    brush: bool = True,
+) -> Path:
+    """Generate the data set into ``out`` (replaced atomically when complete, resumable).
+
+    ``pages`` generates only that many train pages of the preset (and test pages in proportion).
+    """
     out = Path(out)
     config = PRESETS[preset]
-    fonts = glyph_fonts()
-    chars, probs = class_inventory(config.classes, config.tail, fonts, np.random.default_rng(seed + 1))
+    if pages:
+        config = pages_of(config, pages)
+    faces = glyph_faces(brush)
+    classes = inventory(drawable(faces), config.classes, np.random.default_rng(seed + 1))
     partial = out.with_name(out.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    (partial / "train_images").mkdir(parents=True)
-    (partial / "test_images").mkdir()
-    train, test = plan(config, seed, len(fonts), partial)
+    stamp = {"preset": preset, "seed": seed, **asdict(config), "faces": [f.path.name for f in faces]}
+    stamp_file = partial / "plan.json"
+    if not stamp_file.is_file() or json.loads(stamp_file.read_text()) != stamp:
+        shutil.rmtree(partial, ignore_errors=True)
+        (partial / "train_images").mkdir(parents=True)
+        (partial / "test_images").mkdir()
+        write_json(stamp_file, stamp)
+    train, test = plan(config, seed, len(faces), partial)
+    resumed = sum(Path(j.path).with_suffix(".json").is_file() for j in train + test)
     workers = workers or min(os.cpu_count() or 1, 8)
     start = time.time()
-    with multiprocessing.get_context("fork").Pool(workers, _init_worker, (fonts, chars, probs)) as pool:
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, _init_worker, (faces, classes, config.scale)) as pool:
         results = list(
             tqdm(
-                pool.imap(render_page, train + test, chunksize=2),
+                pool.imap(render_page, train + test, chunksize=1),
                 total=len(train) + len(test),
-                desc=f"generating {preset} pages",
+                initial=0,
+                desc=f"generating {preset} pages" + (f" ({resumed} already done)" if resumed else ""),
                 unit="page",
             )
         )
-
-    codes = [f"U+{ord(c):04X}" for c in chars]
-
-    def annotations(
-        jobs: list[PageJob], page_boxes: list[list[tuple[int, int, int, int, int]]]
-    ) -> Annotations:
-        owners = [job.image_id for job, boxes in zip(jobs, page_boxes, strict=True) for _ in boxes]
-        flat = [b for boxes in page_boxes for b in boxes]
-        values = np.array([b[1:] for b in flat], dtype=np.int64).reshape(-1, 4)
-        return Annotations(
-            [j.image_id for j in jobs], boxes_frame(owners, [codes[b[0]] for b in flat], values)
-        )
-
-    write_annotations(annotations(train, results[: len(train)]), partial / "train.csv")
-    write_annotations(annotations(test, results[len(train) :]), partial / "test_answers.csv")
-    extra = [c for c in range(0x4E00, 0x4E00 + 4 * config.classes) if chr(c) not in set(chars)][
-        : config.classes // 10
-    ]
-    table = {f"U+{ord(c):04X}": c for c in sorted(set(chars) | {chr(c) for c in extra}, key=ord)}
+    for job in train + test:
+        Path(job.path).with_suffix(".json").unlink()
+    codes = classes.codes
+    write_annotations(annotations(train, results[: len(train)], codes), partial / "train.csv")
+    write_annotations(annotations(test, results[len(train) :], codes), partial / "test_answers.csv")
+    unused = [c for c in range(0x4E00, 0xA000) if chr(c) not in set(classes.chars)]
+    extra = {chr(c) for c in unused[: max(1, len(classes.chars) // 8)]}  # listed but never used, as in Kaggle
+    table = {f"U+{ord(c):04X}": c for c in sorted(set(classes.chars) | extra, key=ord)}
     write_translation(table, partial / "unicode_translation.csv")
     placeholder = f"{codes[0]} 1 1 {codes[1]} 2 2"
     write_rows(
@@ -375,17 +257,18 @@ def generate(out: str | Path, preset: str = "default", seed: int = 0, workers: i
         ["image_id", "labels"],
         [(job.image_id, placeholder) for job in sorted(test, key=lambda j: j.image_id)],
     )
-    n_chars = sum(len(r) for r in results[: len(train)])
+    train_boxes = results[: len(train)]
     summary = {
-        "preset": preset,
-        "seed": seed,
-        **asdict(config),
+        **stamp,
         "train_pages": len(train),
         "test_pages": len(test),
-        "train_characters": n_chars,
+        "train_characters": sum(len(r) for r in train_boxes),
+        "train_classes": len({b[0] for r in train_boxes for b in r}),
+        "empty_train_pages": sum(not r for r in train_boxes),
         "seconds": round(time.time() - start, 1),
     }
-    (partial / "synth.json").write_text(json.dumps(summary, indent=2) + "\n")
+    stamp_file.unlink()
+    write_json(partial / "synth.json", summary)
     if out.exists():
         shutil.rmtree(out)
     os.replace(partial, out)
@@ -399,12 +282,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="output folder (replaced when generation completes)")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="default")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pages", type=int, default=None, help="generate only this many train pages")
     parser.add_argument("--workers", type=int, default=None, help="processes (default: all cores, at most 8)")
+    parser.add_argument(
+        "--printed", action="store_true", help="printed faces only, even if brush faces exist"
+    )
     args = parser.parse_args(argv)
-    out = generate(args.out, args.preset, args.seed, args.workers)
+    out = generate(args.out, args.preset, args.seed, args.workers, args.pages, not args.printed)
     summary = json.loads((out / "synth.json").read_text())
     print(
-        f"wrote {out}: {summary['train_pages']} train pages ({summary['train_characters']} characters), "
+        f"wrote {out}: {summary['train_pages']} train pages ({summary['train_characters']} characters, "
+        f"{summary['train_classes']} classes, {summary['empty_train_pages']} pages without characters), "
         f"{summary['test_pages']} test pages in {summary['seconds']} s"
     )
     return 0

@@ -19,10 +19,10 @@ from ultralytics.nn.tasks import torch_safe_load
 
 from data.device import resolve_device
 from data.errors import DataError, run_cli
-from data.formats import read_annotations, read_translation
+from data.formats import Annotations, read_annotations, read_translation
 from data.io import write_json
 from detect.dataset import build_dataset
-from detect.tiles import Tiling
+from detect.tiles import Tiling, derive_tiling
 from recognize.checkpoint import save_checkpoint
 
 MODEL_YAML = Path(__file__).with_name("chars.yaml")
@@ -35,8 +35,9 @@ class DetectorConfig:
     model: str = str(MODEL_YAML)  # a model yaml: this project's chars.yaml, or e.g. ultralytics' yolo11s.yaml
     epochs: int = 30
     imgsz: int = 640
-    page_scale: float = 0.0  # 0: resize each page to fit imgsz; > 0: scale pages by this and cut tiles
-    overlap: int = 128
+    char_px: float = 20.0  # pages are scaled so the median character is this tall in the network
+    page_scale: float = 0.0  # > 0: this scale instead of the derived one (with --overlap)
+    overlap: int = 0
     batch: int = 16
     workers: int = 2
     seed: int = 0
@@ -46,8 +47,12 @@ class DetectorConfig:
     lr0: float = 0.0  # 0: ultralytics chooses optimizer and learning rate; > 0: AdamW at this rate
     patience: int = 100
 
-    def tiling(self) -> Tiling:
-        return Tiling(self.imgsz, self.page_scale or None, self.overlap)
+    def tiling(self, annotations: Annotations) -> Tiling:
+        """The fixed tiling, or the one derived from the character sizes of these annotations."""
+        if self.page_scale > 0:
+            return Tiling(self.imgsz, self.page_scale, self.overlap)
+        boxes = annotations.boxes
+        return derive_tiling(boxes["w"].to_numpy(), boxes["h"].to_numpy(), self.imgsz, self.char_px)
 
 
 def ultralytics_device(device: torch.device) -> str:
@@ -82,7 +87,7 @@ def fit_args(cfg: DetectorConfig, device: torch.device) -> dict:
     )
 
 
-def export(run: Path, cfg: DetectorConfig) -> Path:
+def export(run: Path) -> Path:
     """Save the best weights as a plain state dict with everything needed to rebuild the model."""
     best = run / "weights" / "best.pt"
     checkpoint, _ = torch_safe_load(str(best))
@@ -93,7 +98,7 @@ def export(run: Path, cfg: DetectorConfig) -> Path:
         {
             "state_dict": model.state_dict(),
             "yaml": model.yaml,
-            "tiling": cfg.tiling().as_dict(),
+            "tiling": json.loads((run / "tiling.json").read_text()),
             "epoch": int(checkpoint.get("epoch", -1)),
         },
     )
@@ -128,20 +133,27 @@ def train(
         else:
             print(f"resuming {run} from {last}")
             YOLO(str(last)).train(resume=True, device=ultralytics_device(device), workers=cfg.workers)
-        return export(run, cfg)
+        return export(run)
     parts = json.loads(Path(split).read_text())
-    annotations = read_annotations(data / "train.csv", read_translation(data / "unicode_translation.csv"))
+    annotations = read_annotations(
+        data / "train.csv", read_translation(data / "unicode_translation.csv"), data / "train_images"
+    )
+    tiling = cfg.tiling(annotations.subset(parts["detector_train"]))
+    write_json(run / "tiling.json", tiling.as_dict())
+    print(
+        f"tiling: pages scaled by {tiling.scale}, {tiling.imgsz} px tiles overlapping by {tiling.overlap} px"
+    )
     spec = build_dataset(
         annotations,
         data / "train_images",
         {"train": parts["detector_train"], "val": parts["detector_valid"]},
-        cfg.tiling(),
+        tiling,
         run / "dataset",
     )
     YOLO(cfg.model, task="detect").train(
         data=str(spec), project=str(run.parent), name=run.name, exist_ok=True, **fit_args(cfg, device)
     )
-    return export(run, cfg)
+    return export(run)
 
 
 def main(argv: list[str] | None = None) -> int:

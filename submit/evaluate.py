@@ -22,27 +22,32 @@ from submit.pipeline import Pipeline, points_frame
 
 def evaluate(
     data: str | Path,
-    split: str | Path,
+    split: str | Path | None,
     detector: str | Path,
     recognizer: str | Path,
     out: str | Path,
     device: str = "auto",
     pictures: int = 3,
 ) -> dict:
-    """Run the pipeline on the split's held-out pages; write evaluate.json and pictures/ into ``out``."""
+    """Run the pipeline on the split's held-out pages; write evaluate.json and pictures/ into ``out``.
+
+    Without a split every page of ``data`` is read: an outside set no model saw, such as real pages.
+    """
     data, out = Path(data), Path(out)
-    holdout = json.loads(Path(split).read_text())["holdout"]
-    if not holdout:
-        raise DataError(split, "no held-out pages")
-    truth = read_annotations(data / "train.csv", read_translation(data / "unicode_translation.csv")).subset(
-        holdout
+    truth = read_annotations(
+        data / "train.csv", read_translation(data / "unicode_translation.csv"), data / "train_images"
     )
+    holdout = truth.image_ids if split is None else json.loads(Path(split).read_text())["holdout"]
+    if not holdout:
+        raise DataError(split or data, "no held-out pages")
+    truth = truth.subset(holdout)
     pages = truth.page_boxes()
     pipeline = Pipeline.load(detector, recognizer, device)
     readings = list(
         pipeline.read([data / "train_images" / f"{i}.jpg" for i in holdout], "reading held-out pages")
     )
-    n_true = n_pred = matched = found = right = 0
+    n_true = n_pred = matched = found = right = known = 0
+    classes = set(pipeline.recognizer.classes)
     for reading in readings:
         page = pages[reading.image_id]
         boxes, codes = page[["x", "y", "w", "h"]].to_numpy(), page["unicode"].to_numpy()
@@ -53,6 +58,7 @@ def evaluate(
         matched += iou_matches(reading.boxes, reading.scores, boxes)
         found += int(hit.sum())
         right += int((reading.unicodes[owner[hit]] == codes[hit]).sum())
+        known += sum(code in classes for code in codes)
     end_to_end = score(truth.boxes, truth.image_ids, points_frame(readings))
     result = {
         "pages": len(readings),
@@ -63,7 +69,11 @@ def evaluate(
             "recall_iou50": matched / max(n_true, 1),
             "predicted_boxes": n_pred,
         },
-        "recognizer": {"accuracy_on_detected": right / max(found, 1), "detected_characters": found},
+        "recognizer": {
+            "accuracy_on_detected": right / max(found, 1),
+            "detected_characters": found,
+            "known_class_share": known / max(n_true, 1),  # characters whose class it was trained on
+        },
         "end_to_end": end_to_end.as_dict(),
         "stage_seconds": {k: round(v, 2) for k, v in pipeline.seconds.items()},
     }
@@ -87,6 +97,7 @@ def table(result: dict) -> str:
         ("detector centre-hit recall", f"{d['centre_hit_recall']:.4f}"),
         ("detector precision / recall @ IoU 0.5", f"{d['precision_iou50']:.4f} / {d['recall_iou50']:.4f}"),
         ("recognizer accuracy on detected", f"{r['accuracy_on_detected']:.4f}"),
+        ("characters of a class the recognizer knows", f"{r.get('known_class_share', 1):.4f}"),
         ("end-to-end F1", f"{e['f1']:.4f}"),
         ("end-to-end precision / recall", f"{e['precision']:.4f} / {e['recall']:.4f}"),
     ]
@@ -97,7 +108,7 @@ def table(result: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="Kaggle-layout folder")
-    parser.add_argument("--split", required=True, help="split.json from data.split")
+    parser.add_argument("--split", help="split.json from data.split (default: read every page of --data)")
     parser.add_argument("--detector", required=True)
     parser.add_argument("--recognizer", required=True)
     parser.add_argument("--out", required=True, help="folder for evaluate.json and pictures/")

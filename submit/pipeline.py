@@ -82,10 +82,13 @@ class Pipeline:
 
 
 def points_frame(readings: list[PageReading]) -> pd.DataFrame:
-    """Submission points (image_id, unicode, x, y) of these readings."""
+    """Submission points (image_id, unicode, x, y) of these readings, and a ``score`` to rank them by.
+
+    The score is the detector's confidence times the recognizer's probability; it is not written.
+    """
     rows = [
-        (r.image_id, u, int(x), int(y))
+        (r.image_id, u, int(x), int(y), float(s) * float(p))
         for r in readings
-        for u, (x, y) in zip(r.unicodes, r.points, strict=True)
+        for u, (x, y), s, p in zip(r.unicodes, r.points, r.scores, r.probs, strict=True)
     ]
-    return pd.DataFrame(rows, columns=["image_id", "unicode", "x", "y"])
+    return pd.DataFrame(rows, columns=["image_id", "unicode", "x", "y", "score"])

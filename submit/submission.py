@@ -6,10 +6,18 @@ import argparse
 from collections.abc import Collection
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from data.errors import DataError, run_cli
-from data.formats import format_labels, read_points, read_sample_submission, read_translation, write_rows
+from data.errors import DataError, run_cli, warn
+from data.formats import (
+    format_labels,
+    plural,
+    read_points,
+    read_sample_submission,
+    read_translation,
+    write_rows,
+)
 from data.io import atomic_path, image_size
 
 MAX_POINTS_PER_PAGE = 1200  # the competition's limit
@@ -59,6 +67,12 @@ def validate_submission(
     return len(points)
 
 
+def top_points(points: pd.DataFrame, limit: int = MAX_POINTS_PER_PAGE) -> np.ndarray:
+    """Which points are among the ``limit`` highest-scored of their page (ties: the earlier point)."""
+    rank = points.groupby("image_id", sort=False)["score"].rank(method="first", ascending=False)
+    return (rank <= limit).to_numpy()
+
+
 def write_submission(
     points: pd.DataFrame,
     image_ids: list[str],
@@ -66,7 +80,20 @@ def write_submission(
     known: Collection[str],
     image_dir: str | Path | None = None,
 ) -> int:
-    """Write one row per page (in ``image_ids`` order), validate it, then move it into place."""
+    """Write one row per page (in ``image_ids`` order), validate it, then move it into place.
+
+    With a ``score`` column, a page with more than the competition's limit of points keeps its
+    highest-scored ones (in their order) and a one-line warning counts the rest.
+    """
+    if "score" in points:
+        keep = top_points(points)
+        if not keep.all():
+            dropped = points[~keep]
+            warn(
+                f"{path}: kept the {MAX_POINTS_PER_PAGE} highest-scored points of each page over the limit, "
+                f"dropped {plural(len(dropped), 'point')} on {plural(dropped['image_id'].nunique(), 'page')}"
+            )
+            points = points[keep]
     groups = dict(tuple(points.groupby("image_id", sort=False)))
     rows = []
     for image_id in image_ids:

@@ -12,7 +12,7 @@ import torch
 from data.errors import DataError
 from detect.evaluate import centre_hits, centre_owner, iou_matches
 from detect.predict import Detector
-from detect.tiles import Tiling, boxes_in_window, merge_tiles
+from detect.tiles import Tiling, boxes_in_window, derive_tiling, merge_tiles
 
 
 def test_training_and_prediction_never_touch_the_network(offline_detector: dict) -> None:
@@ -94,6 +94,24 @@ def test_windows_cover_the_page_with_overlap() -> None:
     assert all(b - a <= 320 - 48 for a, b in itertools.pairwise(xs))
     assert Tiling(imgsz=640).windows(600, 400) == [(0, 0, 400, 600)]
     assert Tiling(imgsz=640).page_scale(1280, 800) == 0.5
+
+
+def test_tiling_is_derived_from_the_character_sizes_in_train_csv() -> None:
+    from data.formats import Annotations, boxes_frame
+    from detect.train import DetectorConfig
+
+    widths, heights = np.array([70, 76, 200]), np.array([80, 88, 120])  # mean 96, median 88
+    # median height 88 -> scale 22/88 = 0.25; 99th percentile of the longer side 197.6 px ->
+    # 197.6 * 0.25 * 1.25 = 61.75 -> overlap 64 (steps of 8)
+    assert derive_tiling(widths, heights, 320, 22) == Tiling(320, 0.25, 64)
+    assert derive_tiling(widths, heights * 2, 320, 22) == Tiling(320, 0.125, 40)
+    assert derive_tiling(widths * 8, heights, 320, 22).overlap == 160  # at most half a tile
+    annotations = Annotations(
+        ["p"],
+        boxes_frame(["p"] * 3, ["U+3042"] * 3, np.column_stack([np.zeros(3), np.zeros(3), widths, heights])),
+    )
+    assert DetectorConfig(imgsz=320, char_px=22).tiling(annotations) == Tiling(320, 0.25, 64)
+    assert DetectorConfig(imgsz=320, page_scale=0.5, overlap=48).tiling(annotations) == Tiling(320, 0.5, 48)
 
 
 def test_boxes_in_window_clip_and_drop() -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from data.errors import DataError
 from data.formats import (
+    Quirks,
     read_annotations,
     read_points,
     read_sample_submission,
@@ -14,6 +15,7 @@ from data.formats import (
     write_rows,
     write_translation,
 )
+from data.io import image_size
 
 
 def test_round_trip_is_byte_identical(tiny_data: Path, tmp_path: Path) -> None:
@@ -51,10 +53,7 @@ def test_round_trip_keeps_empty_pages_and_quoted_characters(tmp_path: Path) -> N
 BAD_TRAIN = {
     "odd token count": ("bk1-001,U+306B 1 2 3\n", "4 tokens"),
     "non-integer coordinate": ("bk1-001,U+306B 1 2.5 3 4\n", "non-integer coordinate '2.5'"),
-    "unknown unicode": ("bk1-001,U+9999 1 2 3 4\n", "unknown unicode U+9999"),
     "malformed unicode": ("bk1-001,306B 1 2 3 4\n", "malformed unicode '306B'"),
-    "negative box": ("bk1-001,U+306B -1 2 3 4\n", "negative or empty box"),
-    "empty box": ("bk1-001,U+306B 1 2 0 4\n", "negative or empty box"),
     "duplicate image_id": ("bk1-001,\nbk1-001,\n", "duplicate image_id 'bk1-001'"),
     "extra field": ("bk1-001,U+306B 1 2 3 4,oops\n", "expected 2 fields, found 3"),
 }
@@ -80,23 +79,42 @@ def test_missing_column_is_named(tmp_path: Path) -> None:
         read_annotations(path)
 
 
-def test_box_outside_page_and_unreadable_image(tiny_data: Path, tmp_path: Path) -> None:
+def test_quirks_are_tolerated_and_counted_without_images(tmp_path: Path) -> None:
+    path = tmp_path / "train.csv"
+    path.write_text(
+        "image_id,labels\n"
+        "bk1-001,U+9999 1 2 3 4 U+306B -1 2 3 4 U+306B 1 2 0 4 U+306B 1 2 3 4 U+306B 1 2 3 4\n"
+        "bk1-002,\n"
+    )
+    annotations = read_annotations(path, known={"U+306B"})
+    assert annotations.image_ids == ["bk1-001", "bk1-002"]
+    assert annotations.boxes[["unicode", "x", "y", "w", "h"]].to_numpy().tolist() == [
+        ["U+9999", 1, 2, 3, 4],
+        ["U+306B", 0, 2, 2, 4],
+        ["U+306B", 1, 2, 3, 4],
+    ]
+    assert annotations.quirks == Quirks(
+        clipped=1, dropped=1, duplicates=1, unknown=1, unknown_codes=1, empty_pages=1
+    )
+
+
+def test_box_outside_page_is_clipped_and_unreadable_image_is_fatal(tiny_data: Path, tmp_path: Path) -> None:
     images = tmp_path / "train_images"
     images.mkdir()
     page = next((tiny_data / "train_images").glob("*.jpg"))
     (images / "p1.jpg").write_bytes(page.read_bytes())
     (images / "broken.jpg").write_bytes(b"not a jpeg at all")
+    width, height = image_size(page)
     path = tmp_path / "train.csv"
-    path.write_text("image_id,labels\np1,U+306B 10 10 5000 5\n")
-    with pytest.raises(
-        DataError, match=r"line 2: box U\+306B 10 10 5000 5 lies outside the \d+x\d+ page p1.jpg"
-    ):
-        read_annotations(path, image_dir=images)
-    path.write_text("image_id,labels\nbroken,\n")
-    with pytest.raises(DataError, match=r"broken\.jpg: unreadable or corrupt image"):
+    path.write_text(f"image_id,labels\np1,U+306B 10 10 5000 5 U+306B 10 {height} 5 5\n")
+    annotations = read_annotations(path, image_dir=images)
+    assert annotations.boxes[["x", "y", "w", "h"]].to_numpy().tolist() == [[10, 10, width - 10, 5]]
+    assert annotations.quirks == Quirks(clipped=1, dropped=1)
+    path.write_text("image_id,labels\np1,\nbroken,\n")
+    with pytest.raises(DataError, match=r"line 3: page image .*broken\.jpg: unreadable or corrupt image"):
         read_annotations(path, image_dir=images)
     path.write_text("image_id,labels\nabsent,\n")
-    with pytest.raises(DataError, match=r"absent\.jpg: image file not found"):
+    with pytest.raises(DataError, match=r"line 2: page image .*absent\.jpg: image file not found"):
         read_annotations(path, image_dir=images)
 
 

@@ -14,7 +14,7 @@ from data.formats import read_points, read_sample_submission
 from detect.predict import Detector
 from recognize.predict import Recognizer
 from submit.evaluate import evaluate, table
-from submit.pipeline import Pipeline, points_frame
+from submit.pipeline import PageReading, Pipeline, points_frame
 from submit.predict import predict
 from submit.upload import upload
 
@@ -64,6 +64,19 @@ def test_blank_page_and_no_detections_give_empty_rows(
     )
     [reading] = list(pipeline.read([blank]))
     assert len(reading.boxes) == 0 and points_frame([reading]).empty
+
+
+def test_points_carry_detector_times_recognizer_scores() -> None:
+    boxes = np.array([[10, 20, 5, 7], [30, 40, 8, 8]])
+    reading = PageReading(
+        "p1", (100, 80), boxes, np.array([0.8, 0.5]), np.array(["U+3042", "U+3044"]), np.array([0.5, 1.0])
+    )
+    frame = points_frame([reading])
+    assert frame.drop(columns="score").to_numpy().tolist() == [
+        ["p1", "U+3042", 12, 23],
+        ["p1", "U+3044", 34, 44],
+    ]
+    assert frame["score"].tolist() == [0.4, 0.5]
 
 
 def broken_copy(tiny_data: Path, tmp_path: Path) -> Path:

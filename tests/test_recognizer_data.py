@@ -3,6 +3,7 @@ import pytest
 
 from data.balance import balance
 from data.crops import SIZE, crop_page, preprocess
+from data.errors import DataError
 from data.split import book_of, split_books, split_crops
 
 
@@ -73,6 +74,51 @@ def test_split_books_holds_out_whole_books() -> None:
     assert {book_of(i) for i in keep}.isdisjoint({book_of(i) for i in out})
     assert 0 < len(out) < len(ids)
     assert book_of("umgy001-007") == "umgy001" and book_of("100241706_00004_2") == "100241706"
+
+
+# Pages per book of a Kaggle-sized train set: 3,881 pages over 28 books, from 10 pages to 685.
+BOOK_SIZES = [10, 10, 12, 14, 17, 20, 24, 29, 35, 42, 50, 60, 72, 86, 100]
+BOOK_SIZES += [115, 130, 145, 160, 175, 190, 210, 230, 250, 280, 320, 410, 685]
+
+
+@pytest.mark.parametrize("seed", range(21))
+def test_split_books_holds_out_about_the_requested_share(seed: int) -> None:
+    ids = [f"{200000000 + b}_{p:05d}_1" for b, n in enumerate(BOOK_SIZES) for p in range(n)]
+    assert len(BOOK_SIZES) == 28 and len(ids) == 3881
+    fit, holdout = split_books(ids, 0.15, seed)
+    train, valid = split_books(fit, 0.1, seed + 1)
+    assert abs(len(holdout) / len(ids) - 0.15) <= 0.05
+    assert abs(len(valid) / len(fit) - 0.1) <= 0.05
+    for keep, out in [(fit, holdout), (train, valid)]:
+        assert {book_of(i) for i in keep}.isdisjoint({book_of(i) for i in out})
+
+
+def test_split_books_of_one_book_holds_out_a_block_with_a_warning(capsys: pytest.CaptureFixture) -> None:
+    ids = [f"100241706_{p:05d}_1" for p in range(20)][::-1]
+    keep, out = split_books(ids, 0.15, seed=0)
+    assert len(out) == 3 and sorted(keep + out) == sorted(ids)
+    at = [sorted(ids).index(i) for i in sorted(out)]
+    assert at == list(range(at[0], at[0] + 3))  # a contiguous block
+    assert keep == [i for i in ids if i not in out]  # the caller's order
+    assert capsys.readouterr().err == (
+        f"warning: held-out split: only one book (100241706), so it holds out {min(out)} to {max(out)}, "
+        "3 of the 20 pages of book 100241706; scores on them will be optimistic because they share the "
+        "book with the pages the models fit\n"
+    )
+    two = ["100241706_00001_1", "100241706_00002_1"]
+    assert split_books(two, 0.1, seed=0, name="detector-validation")[1] in (two[:1], two[1:])
+    assert "detector-validation split: only one book" in capsys.readouterr().err
+    with pytest.raises(DataError, match="need at least 2 pages"):
+        split_books(two[:1], 0.15, seed=0)
+
+
+def test_split_books_of_two_books_stays_sensible(capsys: pytest.CaptureFixture) -> None:
+    small_and_large = [f"aaa-{p:03d}" for p in range(3)] + [f"bbb-{p:03d}" for p in range(10)]
+    assert split_books(small_and_large, 0.15, seed=0)[1] == small_and_large[:3]  # the small book, whole
+    halves = [f"aaa-{p:03d}" for p in range(50)] + [f"bbb-{p:03d}" for p in range(50)]
+    _, out = split_books(halves, 0.15, seed=0)
+    assert len(out) == 15 and len({book_of(i) for i in out}) == 1  # not a whole book: 50 % is too much
+    assert "no book small enough to hold out whole" in capsys.readouterr().err
 
 
 def test_preprocess_binarizes_pads_and_resizes() -> None:

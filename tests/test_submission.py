@@ -1,11 +1,12 @@
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from data.errors import DataError
 from data.formats import read_points, read_translation
-from submit.submission import expected_pages, validate_submission, write_submission
+from submit.submission import MAX_POINTS_PER_PAGE, expected_pages, validate_submission, write_submission
 
 
 @pytest.fixture()
@@ -54,3 +55,28 @@ def test_missing_extra_and_crowded_pages(setting: tuple, tmp_path: Path) -> None
     path.write_text("image_id,labels\n" + "".join(f"{p},{crowded if p == pages[0] else ''}\n" for p in pages))
     with pytest.raises(DataError, match="1201 points"):
         validate_submission(path, pages, known)
+
+
+def test_crowded_pages_keep_their_highest_scored_points(
+    setting: tuple, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    pages, known, images = setting
+    code = next(iter(known))
+    n = MAX_POINTS_PER_PAGE + 5
+    scores = np.linspace(1, 0.5, n)
+    low = [3, 100, 500, 700, n - 1]  # the five lowest scores, spread over the page's points
+    scores[low] = [0.1, 0.2, 0.05, 0.3, 0.4]
+    crowded = pd.DataFrame(
+        {"image_id": pages[0], "unicode": code, "x": np.arange(n) % 40 + 1, "y": np.arange(n) // 40 + 1}
+    )
+    tied = crowded.iloc[: MAX_POINTS_PER_PAGE + 1].assign(image_id=pages[1])
+    points = pd.concat([crowded.assign(score=scores), tied.assign(score=0.5)], ignore_index=True)
+    out = tmp_path / "submission.csv"
+    assert write_submission(points, pages, out, known, images) == 2 * MAX_POINTS_PER_PAGE
+    assert capsys.readouterr().err == (
+        f"warning: {out}: kept the 1200 highest-scored points of each page over the limit, "
+        "dropped 6 points on 2 pages\n"
+    )
+    expected = pd.concat([crowded.drop(index=low), tied.iloc[:-1]])  # ties: the earlier points stay
+    write_submission(expected, pages, tmp_path / "expected.csv", known, images)
+    assert out.read_bytes() == (tmp_path / "expected.csv").read_bytes()
