@@ -48,7 +48,7 @@ class Preset:
 PRESETS = {
     "full": Preset(books=28, train_pages=3881, test_pages=4150, classes=4212),
     "default": Preset(books=12, train_pages=168, test_pages=40, classes=4212),
-    "fast": Preset(books=8, train_pages=64, test_pages=12, classes=4212),
+    "fast": Preset(books=8, train_pages=48, test_pages=10, classes=4212),
     "tiny": Preset(books=3, train_pages=6, test_pages=3, classes=60, scale=0.16),
 }
 
