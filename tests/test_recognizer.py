@@ -2,6 +2,7 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -57,7 +58,7 @@ def test_augment_changes_crops_and_keeps_range() -> None:
 
 def test_run_folder_checkpoints_and_interpretation(tiny_crops: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
-    final = train(small(tiny_crops), run)
+    final = train(small(tiny_crops, lr=1e-2), run)
     for name in [
         "config.json",
         "metrics.csv",
@@ -87,12 +88,14 @@ def test_run_folder_checkpoints_and_interpretation(tiny_crops: Path, tmp_path: P
     codes, probs = recognizer.predict(crops.images[:50])
     assert len(codes) == 50 and set(codes) <= set(recognizer.classes)
     assert ((probs > 0) & (probs <= 1)).all()
-    assert (codes == crops.unicodes[:50]).mean() > 0.1  # learned something in two tiny epochs
+    _, counts = np.unique(crops.unicodes[:50], return_counts=True)
+    majority = counts.max() / 50  # always answering the commonest class scores this
+    assert (codes == crops.unicodes[:50]).mean() > majority  # learned something in two tiny epochs
 
     with pytest.raises(DataError, match="pass --resume"):
-        train(small(tiny_crops), run)
+        train(small(tiny_crops, lr=1e-2), run)
     with pytest.raises(DataError, match=r"different settings \(epochs\)"):
-        train(small(tiny_crops, epochs=3), run, resume=True)
+        train(small(tiny_crops, epochs=3, lr=1e-2), run, resume=True)
 
 
 def test_resume_continues_exactly(tiny_crops: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
