@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -59,7 +61,36 @@ def ultralytics_device(device: torch.device) -> str:
     return "cpu" if device.type == "cpu" else str(device.index or 0)
 
 
-def fit_args(cfg: DetectorConfig, device: torch.device) -> dict:
+def available_memory() -> int:
+    """Bytes of memory the kernel can give without swapping (MemAvailable)."""
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) * 1024
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def cache_policy(
+    tiles: int, imgsz: int, device: torch.device, free_ram: int, free_disk: int
+) -> tuple[str | bool, str]:
+    """Where ultralytics keeps decoded tiles: ("ram" | "disk" | False, why).
+
+    On the CPU the network costs far more than decoding a tile (about 1 ms of a 40 ms image), so
+    tiles are read from their JPEG files and memory stays flat however many pages there are. On a
+    GPU decoding must keep up: tiles go to RAM when they take at most a third of the free memory,
+    else to uncompressed files on disk when they take at most half of the free disk, else nowhere.
+    """
+    need = tiles * imgsz * imgsz * 3
+    size = f"{tiles} tiles need {need / 2**30:.1f} GiB decoded"
+    if device.type == "cpu":
+        return False, f"{size}; on the CPU decoding is cheap beside the network, so no cache"
+    if need <= free_ram / 3:
+        return "ram", f"{size}, a third of the {free_ram / 2**30:.0f} GiB of free memory at most"
+    if need <= free_disk / 2:
+        return "disk", f"{size}, more than a third of the {free_ram / 2**30:.0f} GiB of free memory"
+    return False, f"{size}, more than a third of free memory and half of free disk"
+
+
+def fit_args(cfg: DetectorConfig, device: torch.device, cache: str | bool = False) -> dict:
     """ultralytics ``train`` arguments for these settings (what bench/detector.py times, too)."""
     return dict(
         epochs=cfg.epochs,
@@ -70,7 +101,7 @@ def fit_args(cfg: DetectorConfig, device: torch.device) -> dict:
         pretrained=False,
         seed=cfg.seed,
         deterministic=True,
-        cache="ram",
+        cache=cache,
         patience=cfg.patience,
         mosaic=cfg.mosaic,
         close_mosaic=cfg.close_mosaic,
@@ -150,8 +181,15 @@ def train(
         tiling,
         run / "dataset",
     )
+    tiles = len(list((run / "dataset" / "images" / "train").glob("*.jpg")))
+    cache, why = cache_policy(tiles, cfg.imgsz, device, available_memory(), shutil.disk_usage(run).free)
+    print(f"tile cache: {cache or 'none'} ({why})")
     YOLO(cfg.model, task="detect").train(
-        data=str(spec), project=str(run.parent), name=run.name, exist_ok=True, **fit_args(cfg, device)
+        data=str(spec),
+        project=str(run.parent),
+        name=run.name,
+        exist_ok=True,
+        **fit_args(cfg, device, cache),
     )
     return export(run)
 

@@ -142,3 +142,18 @@ def test_detection_scores() -> None:
     assert iou_matches(pred, scores, truth) == 2
     assert centre_owner(pred, truth).tolist() == [0, -1, -1]  # box 2 holds two centres, box 3 none
     assert centre_hits(pred, truth) == 1
+
+
+def test_tile_cache_policy_checks_memory_and_disk() -> None:
+    from detect.train import cache_policy
+
+    gib = 2**30
+    cpu, gpu = torch.device("cpu"), torch.device("cuda", 0)
+    tiles = 1000  # 1000 tiles of 320 px: 0.29 GiB decoded
+    assert cache_policy(tiles, 320, cpu, 64 * gib, 500 * gib)[0] is False
+    assert cache_policy(tiles, 320, gpu, 3 * gib, 500 * gib) == (
+        "ram",
+        "1000 tiles need 0.3 GiB decoded, a third of the 3 GiB of free memory at most",
+    )
+    assert cache_policy(tiles, 320, gpu, int(0.8 * gib), 1 * gib)[0] == "disk"
+    assert cache_policy(tiles, 320, gpu, int(0.8 * gib), int(0.5 * gib))[0] is False
