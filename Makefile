@@ -1,6 +1,6 @@
 # Kuzushiji pipeline. On a fresh machine: `make submission` (sets up, then runs everything) and `make test`.
 #
-#   make submission                       embedded default data set (generated), ~25 min on 2 CPU cores
+#   make submission                       embedded default data set (generated), ~18 min on 2 CPU cores
 #   make submission FAST=1                small preset, ~5 min
 #   make submission DATA=path/to/kuzushiji-recognition DEVICE=cuda    the real Kaggle download
 #
