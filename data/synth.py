@@ -237,7 +237,6 @@ def generate(
             tqdm(
                 pool.imap(render_page, train + test, chunksize=1),
                 total=len(train) + len(test),
-                initial=0,
                 desc=f"generating {preset} pages" + (f" ({resumed} already done)" if resumed else ""),
                 unit="page",
             )
