@@ -16,15 +16,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from data.formats import read_annotations
-from data.io import read_image
+from data.formats import Annotations, read_annotations
+from data.io import image_size, read_image
 
 
-def geometry(folder: Path) -> dict[str, float]:
+def geometry(folder: Path, annotations: Annotations) -> dict[str, float]:
     """Median page and box sizes and characters per page of a Kaggle-layout folder."""
-    annotations = read_annotations(folder / "train.csv")
     boxes = annotations.boxes
-    sizes = [cv2.imread(str(folder / "train_images" / f"{i}.jpg")).shape[:2] for i in annotations.image_ids]
+    sizes = [image_size(folder / "train_images" / f"{i}.jpg")[::-1] for i in annotations.image_ids]
     heights, widths = np.array(sizes).T
     return {
         "pages": len(annotations.image_ids),
@@ -39,17 +38,13 @@ def geometry(folder: Path) -> dict[str, float]:
     }
 
 
-def drawn(folder: Path, image_id: str, shrink: float) -> np.ndarray:
+def busiest_page(folder: Path, annotations: Annotations, shrink: float) -> np.ndarray:
+    """The page with the most boxes, boxes drawn, shrunk by ``shrink``."""
+    image_id = str(annotations.boxes.image_id.value_counts().index[0])
     page = read_image(folder / "train_images" / f"{image_id}.jpg")
-    boxes = read_annotations(folder / "train.csv").subset([image_id]).boxes
-    for b in boxes.itertuples():
+    for b in annotations.subset([image_id]).boxes.itertuples():
         cv2.rectangle(page, (b.x, b.y), (b.x + b.w, b.y + b.h), (0, 0, 255), max(2, int(3 / shrink)))
     return cv2.resize(page, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
-
-
-def busiest(folder: Path) -> str:
-    boxes = read_annotations(folder / "train.csv").boxes
-    return str(boxes.image_id.value_counts().index[0])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,12 +54,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="build/side_by_side.png", type=Path)
     parser.add_argument("--shrink", type=float, default=0.25)
     args = parser.parse_args(argv)
-    gen, real = geometry(args.generated), geometry(args.real)
+    sets = {
+        name: (folder, read_annotations(folder / "train.csv"))
+        for name, folder in (("generated", args.generated), ("real", args.real))
+    }
+    gen, real = (geometry(*sets[name]) for name in ("generated", "real"))
     print(f"{'':24}{'generated':>12}{'real':>12}")
     for key in gen:
         print(f"{key:24}{gen[key]:12.1f}{real[key]:12.1f}")
-    left = drawn(args.generated, busiest(args.generated), args.shrink)
-    right = drawn(args.real, busiest(args.real), args.shrink)
+    left, right = (busiest_page(*sets[name], args.shrink) for name in ("generated", "real"))
     height = max(left.shape[0], right.shape[0])
     pad = [np.pad(p, ((0, height - p.shape[0]), (0, 10), (0, 0)), constant_values=255) for p in (left, right)]
     args.out.parent.mkdir(parents=True, exist_ok=True)

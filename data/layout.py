@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from data.classes import HENTAIGANA, REPEAT_MARK
+from data.classes import REPEAT_MARK
 from data.glyphs import GlyphBank, Hand, ink_box, repeat_mark, smooth_field, write
 from data.paper import illustration, lay_ink, paper
 
@@ -61,8 +61,8 @@ class Writer:
     chars: list[str]
     probs: np.ndarray
     faces: list[np.ndarray]  # per class: indices of the faces that draw it
-    cursive: np.ndarray  # indices of cursive faces that hentaigana are drawn in
-    drawn: list[frozenset[str]]  # per face: characters it draws
+    # per class: the hentaigana sources it may be written as, each with the cursive faces drawing it
+    variants: list[list[tuple[str, list[int]]]]
 
     def pick_face(self, weights: np.ndarray, allowed: np.ndarray, rng: np.random.Generator) -> int:
         w = weights[allowed]
@@ -73,10 +73,10 @@ class Writer:
         char, weights = self.chars[k], np.asarray(style.font_weights)
         if char == REPEAT_MARK:
             return write(repeat_mark(rng), size, style.hand, rng)
-        sources = [s for s in HENTAIGANA.get(char, "") if any(s in self.drawn[f] for f in self.cursive)]
-        if sources and rng.random() < style.hentaigana:
-            source = sources[int(rng.integers(len(sources)))]
-            face = int(rng.choice([f for f in self.cursive if source in self.drawn[f]]))
+        variants = self.variants[k]
+        if variants and rng.random() < style.hentaigana:
+            source, faces = variants[int(rng.integers(len(variants)))]
+            face = int(rng.choice(faces))
             return write(self.bank.mask(face, source), size * 0.95, style.hand, rng)
         face = self.pick_face(weights, self.faces[k], rng)
         kana = "\u3041" <= char <= "\u30fa"

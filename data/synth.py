@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import shutil
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -25,7 +26,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from data.classes import Inventory, inventory
+from data.classes import HENTAIGANA, Inventory, inventory
 from data.errors import run_cli
 from data.fonts import Face, coverage, glyph_faces
 from data.formats import Annotations, boxes_frame, write_annotations, write_rows, write_translation
@@ -155,9 +156,13 @@ def writer_for(faces: tuple[Face, ...], classes: Inventory) -> Writer:
     """A Writer over these faces; each class is drawn only in the faces that really draw it."""
     drawn = [frozenset(map(chr, coverage(f.path))) for f in faces]
     per_class = [np.array([i for i, d in enumerate(drawn) if c in d]) for c in classes.chars]
-    cursive = np.array([i for i, f in enumerate(faces) if f.cursive], dtype=np.int64)
+    cursive = [i for i, f in enumerate(faces) if f.cursive]
+    variants = [
+        [(s, fs) for s in HENTAIGANA.get(c, "") if (fs := [f for f in cursive if s in drawn[f]])]
+        for c in classes.chars
+    ]
     bank = GlyphBank([f.path for f in faces])
-    return Writer(bank, classes.chars, classes.probs, per_class, cursive, drawn)
+    return Writer(bank, classes.chars, classes.probs, per_class, variants)
 
 
 def _init_worker(faces: tuple[Face, ...], classes: Inventory, scale: float) -> None:
@@ -186,10 +191,7 @@ def render_page(job: PageJob) -> list[Box]:
 
 def drawable(faces: tuple[Face, ...]) -> frozenset[str]:
     """Characters at least two faces draw (every face's, when there is only one)."""
-    counts: dict[int, int] = {}
-    for face in faces:
-        for c in coverage(face.path):
-            counts[c] = counts.get(c, 0) + 1
+    counts = Counter(c for face in faces for c in coverage(face.path))
     need = min(2, len(faces))
     return frozenset(chr(c) for c, n in counts.items() if n >= need)
 
