@@ -15,9 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import detect  # noqa: F401 - configures ultralytics offline before it is imported
 from data.device import resolve_device
 from data.io import read_image
+from detect.offline import configure
 from detect.predict import Detector
 from detect.train import DetectorConfig, fit_args
 
@@ -46,7 +46,8 @@ def main() -> None:
         f"({boxes} boxes; JPEG decoding excluded)"
     )
 
-    from ultralytics import YOLO  # after detect, which configures it offline
+    configure()
+    from ultralytics import YOLO
 
     cfg = DetectorConfig(**json.loads((run / "detector.json").read_text()))
     tiles = int(len(list((run / "dataset" / "images" / "train").glob("*.jpg"))) * args.fraction)

@@ -279,7 +279,7 @@ def page_counts(data: Path, work: Path) -> dict[str, int]:
 def full_counts(preset: str) -> tuple[dict[str, int], str]:
     """Page counts at the competition's size: the split (seed 0) of the preset's own full page plan."""
     code = (
-        "import json; from pathlib import Path; from data.synth import PRESETS, plan; "
+        "import json; from pathlib import Path; from data.plan import PRESETS, plan; "
         "from data.fonts import glyph_faces; from data.split import split_books\n"
         f"p = PRESETS[{preset!r}]; train, test = plan(p, 0, len(glyph_faces(True)), Path('unused'))\n"
         "fit, held = split_books([j.image_id for j in train], 0.15, 0)\n"

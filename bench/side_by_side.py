@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from data.formats import Annotations, read_annotations
+from data.annotations import Annotations, read_annotations
 from data.io import image_size, read_image
 
 

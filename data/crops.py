@@ -13,8 +13,8 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from data.annotations import Annotations, load_train
 from data.errors import run_cli
-from data.formats import Annotations, read_annotations, read_translation, report_quirks
 from data.io import atomic_path, read_image
 
 SIZE = 32
@@ -100,10 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="output .npz")
     args = parser.parse_args(argv)
     data = Path(args.data)
-    annotations = read_annotations(
-        data / "train.csv", read_translation(data / "unicode_translation.csv"), data / "train_images"
-    )
-    report_quirks(annotations, data / "train.csv")
+    annotations = load_train(data)
     if args.split:
         annotations = annotations.subset(json.loads(Path(args.split).read_text())["fit"])
     crops = build_crops(annotations, data / "train_images")

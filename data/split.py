@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from data.annotations import load_train
 from data.errors import DataError, run_cli, warn
-from data.formats import read_annotations, read_translation, report_quirks
 from data.io import write_json
 
 
@@ -129,10 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     data = Path(args.data)
-    annotations = read_annotations(
-        data / "train.csv", read_translation(data / "unicode_translation.csv"), data / "train_images"
-    )
-    report_quirks(annotations, data / "train.csv")
+    annotations = load_train(data)
     fit, holdout = split_books(annotations.image_ids, args.holdout, args.seed)
     detector_train, detector_valid = split_books(
         fit, args.detector_valid, args.seed + 1, "detector-validation"

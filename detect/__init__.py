@@ -1,5 +1,4 @@
-"""The ultralytics YOLO character detector on full pages, trained from a model yaml, run offline."""
+"""The ultralytics YOLO character detector on full pages, trained from a model yaml, run offline.
 
-from detect.offline import configure
-
-configure()
+Entry points call ``detect.offline.configure()`` before they touch ultralytics; importing changes nothing.
+"""

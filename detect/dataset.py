@@ -12,7 +12,7 @@ import numpy as np
 import yaml
 from tqdm import tqdm
 
-from data.formats import Annotations
+from data.annotations import Annotations
 from data.io import read_image
 from detect.tiles import Tiling, boxes_in_window, scaled
 

@@ -1,4 +1,4 @@
-"""Keep ultralytics offline. Applied by ``detect/__init__.py`` before ultralytics is first imported.
+"""Keep ultralytics offline: ``configure()``, called by every entry point before it imports ultralytics.
 
 - settings live in the project's own config folder (never the user's), with sync, hub and every
   logging integration off, and no API key;
@@ -53,7 +53,9 @@ def amp_without_download(model) -> bool:
 def configure() -> None:
     """Apply the environment, settings, fonts and AMP check above (idempotent)."""
     if "ultralytics" in sys.modules and os.environ.get("YOLO_OFFLINE") != "1":
-        raise RuntimeError("ultralytics was imported before detect: import detect first so it stays offline")
+        raise RuntimeError(
+            "ultralytics was imported before detect.offline.configure(): it would not stay offline"
+        )
     os.environ.update(ENVIRONMENT)
     os.environ.pop("ULTRALYTICS_API_KEY", None)
     fonts = CONFIG_DIR / "Ultralytics"

@@ -5,19 +5,22 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from tqdm import tqdm
-from ultralytics.nn.tasks import DetectionModel
-from ultralytics.utils.nms import non_max_suppression
 
+from data.checkpoint import load_checkpoint
 from data.device import resolve_device
 from data.errors import run_cli
 from data.formats import write_rows
 from data.io import read_image
+from detect.offline import configure
 from detect.tiles import Tiling, merge_tiles, scaled
-from recognize.checkpoint import load_checkpoint
+
+if TYPE_CHECKING:
+    from ultralytics.nn.tasks import DetectionModel
 
 PAD = 114  # ultralytics' letterbox grey
 MAX_PER_TILE = 1500
@@ -40,6 +43,9 @@ class Detector:
 
     @classmethod
     def load(cls, path: str | Path, device: torch.device | str = "auto", **options) -> Detector:
+        configure()
+        from ultralytics.nn.tasks import DetectionModel
+
         device = resolve_device(device) if isinstance(device, str) else device
         checkpoint = load_checkpoint(path)
         model = DetectionModel(checkpoint["yaml"], nc=1, verbose=False)
@@ -48,6 +54,8 @@ class Detector:
 
     def _run(self, tiles: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Detections (xyxy, score) for each tile, in tile pixels."""
+        from ultralytics.utils.nms import non_max_suppression  # configured by load
+
         size = self.tiling.imgsz
         batch = np.full((len(tiles), size, size, 3), PAD, np.uint8)
         for k, tile in enumerate(tiles):

@@ -16,16 +16,15 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import torch
-from ultralytics import YOLO
-from ultralytics.nn.tasks import torch_safe_load
 
+from data.annotations import Annotations, load_train
+from data.checkpoint import save_checkpoint
 from data.device import resolve_device
 from data.errors import DataError, run_cli
-from data.formats import Annotations, read_annotations, read_translation
 from data.io import write_json
 from detect.dataset import build_dataset
+from detect.offline import configure
 from detect.tiles import Tiling, derive_tiling
-from recognize.checkpoint import save_checkpoint
 
 MODEL_YAML = Path(__file__).with_name("chars.yaml")
 
@@ -120,6 +119,8 @@ def fit_args(cfg: DetectorConfig, device: torch.device, cache: str | bool = Fals
 
 def export(run: Path) -> Path:
     """Save the best weights as a plain state dict with everything needed to rebuild the model."""
+    from ultralytics.nn.tasks import torch_safe_load  # configured by train
+
     best = run / "weights" / "best.pt"
     checkpoint, _ = torch_safe_load(str(best))
     model = (checkpoint.get("ema") or checkpoint["model"]).float()
@@ -145,6 +146,10 @@ def train(
     resume: bool = False,
 ) -> Path:
     """Train (or resume) the detector in ``run`` on the split's detector pages; return model.pt."""
+    configure()
+    from ultralytics import YOLO
+    from ultralytics.nn.tasks import torch_safe_load
+
     data, run = Path(data), Path(run).resolve()
     device = resolve_device(device_name)
     saved = run / "detector.json"
@@ -166,9 +171,7 @@ def train(
             YOLO(str(last)).train(resume=True, device=ultralytics_device(device), workers=cfg.workers)
         return export(run)
     parts = json.loads(Path(split).read_text())
-    annotations = read_annotations(
-        data / "train.csv", read_translation(data / "unicode_translation.csv"), data / "train_images"
-    )
+    annotations = load_train(data, report=False)
     tiling = cfg.tiling(annotations.subset(parts["detector_train"]))
     write_json(run / "tiling.json", tiling.as_dict())
     print(

@@ -18,13 +18,13 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from data.checkpoint import load_checkpoint, save_checkpoint
 from data.crops import CropSet
 from data.device import resolve_device
 from data.errors import DataError, run_cli
 from data.formats import write_rows
 from data.io import atomic_path, write_json
 from recognize.augment import augment
-from recognize.checkpoint import load_checkpoint, save_checkpoint
 from recognize.dataset import GROUPS, Prepared, epoch_plan, prepare, to_input
 from recognize.model import Arch, CharNet
 from recognize.plots import loss_curves

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from data.annotations import load_train
 from data.errors import DataError, run_cli
-from data.formats import read_annotations, read_translation
+from data.geometry import centre_owner, iou_matches
 from data.io import read_image, write_json
-from detect.evaluate import centre_owner, iou_matches
 from submit.metric import score
 from submit.picture import draw_page
 from submit.pipeline import Pipeline, points_frame
@@ -36,9 +36,7 @@ def evaluate(
     Without a split every page of ``data`` is read: an outside set no model saw, such as real pages.
     """
     data, out = Path(data), Path(out)
-    truth = read_annotations(
-        data / "train.csv", read_translation(data / "unicode_translation.csv"), data / "train_images"
-    )
+    truth = load_train(data, report=False)
     holdout = truth.image_ids if split is None else json.loads(Path(split).read_text())["holdout"]
     if not holdout:
         raise DataError(split or data, "no held-out pages")

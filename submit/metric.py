@@ -16,8 +16,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from data.annotations import read_annotations
 from data.errors import run_cli
-from data.formats import read_annotations, read_points
+from data.formats import read_points
+from data.geometry import points_inside
 
 
 @dataclass(frozen=True)
@@ -48,14 +50,6 @@ class Score:
         return {**asdict(self), "precision": self.precision, "recall": self.recall, "f1": self.f1}
 
 
-def hits(truth_boxes: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """(n boxes x, y, w, h) × (m points x, y) → n×m bool: point strictly inside box."""
-    x0, y0 = truth_boxes[:, 0:1], truth_boxes[:, 1:2]
-    x1, y1 = x0 + truth_boxes[:, 2:3], y0 + truth_boxes[:, 3:4]
-    px, py = points[None, :, 0], points[None, :, 1]
-    return (x0 < px) & (px < x1) & (y0 < py) & (py < y1)
-
-
 def claimed(
     truth_codes: np.ndarray, truth_boxes: np.ndarray, pred_codes: np.ndarray, pred_points: np.ndarray
 ) -> np.ndarray:
@@ -63,7 +57,7 @@ def claimed(
     taken = np.zeros(len(pred_codes), dtype=bool)
     if len(truth_codes) == 0 or len(pred_codes) == 0:
         return taken
-    candidates = hits(np.asarray(truth_boxes), np.asarray(pred_points))
+    candidates = points_inside(truth_boxes, pred_points)
     candidates &= np.asarray(truth_codes)[:, None] == np.asarray(pred_codes)[None, :]
     for row in np.flatnonzero(candidates.any(axis=1)):
         free = np.flatnonzero(candidates[row] & ~taken)

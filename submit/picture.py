@@ -10,8 +10,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 from data.fonts import label_font
 from data.formats import char_of
+from data.geometry import points_inside
 from data.io import atomic_path
-from submit.metric import claimed, hits
+from submit.metric import claimed
 from submit.pipeline import PageReading
 
 COLORS = {
@@ -33,7 +34,7 @@ def statuses(reading: PageReading, truth: pd.DataFrame) -> tuple[list[str], list
     """Per prediction: correct / wrong / nothing, and the true character where it is wrong; missed boxes."""
     t_codes, t_boxes = truth["unicode"].to_numpy(), truth[["x", "y", "w", "h"]].to_numpy()
     ok = claimed(t_codes, t_boxes, reading.unicodes, reading.points)
-    inside = hits(t_boxes, reading.points) if len(t_boxes) else np.zeros((0, len(ok)), bool)
+    inside = points_inside(t_boxes, reading.points)
     status, true_chars = [], []
     for k in range(len(ok)):
         boxes = np.flatnonzero(inside[:, k])

@@ -14,8 +14,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from data.crops import crop_page
+from data.geometry import centres
 from data.io import read_image
-from detect.evaluate import centres
 from detect.predict import Detector
 from recognize.predict import Recognizer
 

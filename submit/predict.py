@@ -11,8 +11,9 @@ import json
 import time
 from pathlib import Path
 
+from data.annotations import read_annotations
 from data.errors import run_cli
-from data.formats import read_annotations, read_translation
+from data.formats import read_translation
 from data.io import image_size, read_image, write_json
 from submit.metric import score
 from submit.picture import draw_page

@@ -18,8 +18,8 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_crops(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny data set's annotated characters as a crop cache."""
+    from data.annotations import read_annotations
     from data.crops import build_crops
-    from data.formats import read_annotations
 
     path = tmp_path_factory.mktemp("crops") / "crops.npz"
     build_crops(read_annotations(tiny_data / "train.csv"), tiny_data / "train_images", workers=2).save(path)

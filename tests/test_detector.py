@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from data.errors import DataError
-from detect.evaluate import centre_hits, centre_owner, iou_matches
 from detect.predict import Detector
 from detect.tiles import Tiling, boxes_in_window, derive_tiling, merge_tiles
 
@@ -20,7 +19,7 @@ def test_training_and_prediction_never_touch_the_network(offline_detector: dict)
     assert offline_detector["attempts"] == []
 
 
-def test_importing_detect_keeps_torch_on_every_core() -> None:
+def test_configuring_ultralytics_keeps_torch_on_every_core() -> None:
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}  # ultralytics set it here
 
     def threads(code: str) -> int:
@@ -30,8 +29,9 @@ def test_importing_detect_keeps_torch_on_every_core() -> None:
         return int(out.stdout.split()[-1])
 
     alone = threads("import torch; print(torch.get_num_threads())")
-    assert threads("import detect, torch; print(torch.get_num_threads())") == alone
-    code = "import detect; from ultralytics.utils import torch_utils; print(torch_utils.NUM_THREADS)"
+    configured = "from detect.offline import configure; configure(); import ultralytics, torch; "
+    assert threads(configured + "print(torch.get_num_threads())") == alone
+    code = configured + "from ultralytics.utils import torch_utils; print(torch_utils.NUM_THREADS)"
     assert threads(code) == alone
 
 
@@ -97,7 +97,7 @@ def test_windows_cover_the_page_with_overlap() -> None:
 
 
 def test_tiling_is_derived_from_the_character_sizes_in_train_csv() -> None:
-    from data.formats import Annotations, boxes_frame
+    from data.annotations import Annotations, boxes_frame
     from detect.train import DetectorConfig
 
     widths, heights = np.array([70, 76, 200]), np.array([80, 88, 120])  # mean 96, median 88
@@ -133,15 +133,6 @@ def test_merge_drops_cut_boxes_and_duplicates() -> None:
         iou=0.5,
     )
     assert boxes.tolist() == [[70, 10, 90, 30]]
-
-
-def test_detection_scores() -> None:
-    truth = np.array([[0, 0, 10, 10], [20, 0, 10, 10], [40, 0, 10, 10]])
-    pred = np.array([[1, 0, 10, 10], [21, 1, 9, 9], [22, 2, 4, 4], [60, 0, 10, 10]])
-    scores = np.array([0.9, 0.8, 0.7, 0.6])
-    assert iou_matches(pred, scores, truth) == 2
-    assert centre_owner(pred, truth).tolist() == [0, -1, -1]  # box 2 holds two centres, box 3 none
-    assert centre_hits(pred, truth) == 1
 
 
 def test_tile_cache_policy_checks_memory_and_disk() -> None:

@@ -4,17 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from data.annotations import Quirks, read_annotations, write_annotations
 from data.errors import DataError
-from data.formats import (
-    Quirks,
-    read_annotations,
-    read_points,
-    read_sample_submission,
-    read_translation,
-    write_annotations,
-    write_rows,
-    write_translation,
-)
+from data.formats import read_points, read_sample_submission, read_translation, write_rows, write_translation
 from data.io import image_size
 
 

@@ -7,9 +7,10 @@ import cv2
 import numpy as np
 import pytest
 
+from data.annotations import Quirks, read_annotations, report_quirks
 from data.crops import build_crops
 from data.errors import DataError
-from data.formats import Quirks, read_annotations, read_translation, report_quirks
+from data.formats import read_translation
 from data.split import book_of
 from data.split import main as split_main
 

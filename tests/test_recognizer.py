@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
+from data.checkpoint import load_checkpoint
 from data.crops import CropSet
 from data.errors import DataError
 from recognize import train as training
 from recognize.augment import augment
-from recognize.checkpoint import load_checkpoint
 from recognize.interpret import interpret
 from recognize.lr_find import lr_find
 from recognize.model import Arch, CharNet

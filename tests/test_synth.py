@@ -1,18 +1,21 @@
 import hashlib
 import itertools
 import multiprocessing
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from data import synth
+from data.annotations import read_annotations
 from data.classes import HENTAIGANA, REPEAT_MARK, inventory, real_counts
 from data.fonts import brush_faces, coverage, glyph_faces, label_font, printed_faces
-from data.formats import read_annotations, read_sample_submission, read_translation
+from data.formats import read_sample_submission, read_translation
 from data.glyphs import ink_box
 from data.io import read_image
-from data.synth import PRESETS, generate, plan
+from data.plan import PRESETS, pages_of, plan
+from data.synth import generate
 
 
 def digest(folder: Path) -> dict[str, str]:
@@ -86,7 +89,7 @@ def test_full_preset_has_the_competition_size(tmp_path: Path) -> None:
     sizes = np.array([sum(j.style.book == b for j in train) for b in {j.style.book for j in train}])
     assert sizes.min() < 40 and sizes.max() > 300  # as uneven as the real books
     for n in range(1, 60):  # --pages N plans exactly N train pages, however few
-        config = synth.pages_of(PRESETS["full"], n)
+        config = pages_of(PRESETS["full"], n)
         assert len(plan(config, 0, 6, tmp_path)[0]) == n and config.test_pages == max(
             1, round(n * 4150 / 3881)
         )
@@ -138,8 +141,8 @@ def test_hentaigana_are_drawn_from_their_source_kanji_under_the_kana_label() -> 
     train, _ = plan(PRESETS["tiny"], 0, len(faces), Path("unused"))
     style = train[0].style
     k = classes.chars.index("の")
-    writer.glyph(synth.replace(style, hentaigana=1.0), k, 40, np.random.default_rng(0))
-    writer.glyph(synth.replace(style, hentaigana=0.0), k, 40, np.random.default_rng(0))
+    writer.glyph(replace(style, hentaigana=1.0), k, 40, np.random.default_rng(0))
+    writer.glyph(replace(style, hentaigana=0.0), k, 40, np.random.default_rng(0))
     (face, source), (_, plain) = asked
     assert source in HENTAIGANA["の"] and faces[face].cursive and plain == "の"
 
@@ -172,12 +175,12 @@ def test_without_brush_fonts_the_printed_faces_are_used(tmp_path: Path) -> None:
 def test_table_pages_are_ruled_rows_of_short_columns() -> None:
     from data.layout import bands
 
-    style = synth.replace(plan(PRESETS["tiny"], 0, 6, Path("unused"))[0][0].style, table=True)
+    style = replace(plan(PRESETS["tiny"], 0, 6, Path("unused"))[0][0].style, table=True)
     canvas = np.zeros((1000, 600), np.float32)
     rows = bands(style, canvas, (50, 100, 550, 900), 40.0, np.random.default_rng(3))
     tops = [r[1] for r in rows]
     assert len(rows) >= 2 and rows[0][1] == 106 and rows[-1][3] == 900  # 0.15 em below each rule
     assert all(b - a > 120 for a, b in itertools.pairwise([100, *tops[1:], 900]))  # rows taller than 3 em
     assert all(canvas[t - 6, 300] > 0.5 for t in tops[1:])  # a rule above every row but the first
-    plain = synth.replace(style, table=False)
+    plain = replace(style, table=False)
     assert bands(plain, canvas, (50, 100, 550, 900), 40.0, np.random.default_rng(3)) == [(50, 100, 550, 900)]
