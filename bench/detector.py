@@ -10,7 +10,6 @@ included, validation off).
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ from data.device import resolve_device
 from data.io import read_image
 from detect.offline import configure
 from detect.predict import Detector
-from detect.train import DetectorConfig, fit_args
+from detect.settings import DetectorConfig, fit_args
 
 
 def main() -> None:
@@ -49,7 +48,7 @@ def main() -> None:
     configure()
     from ultralytics import YOLO
 
-    cfg = DetectorConfig(**json.loads((run / "detector.json").read_text()))
+    cfg = DetectorConfig.of_run(run)
     tiles = int(len(list((run / "dataset" / "images" / "train").glob("*.jpg"))) * args.fraction)
     with tempfile.TemporaryDirectory() as tmp:
         timed = dict(epochs=1, fraction=args.fraction, val=False, plots=False, warmup_epochs=0)

@@ -17,9 +17,11 @@ import torch
 
 from data.crops import CropSet
 from data.device import resolve_device
+from recognize.config import Config
 from recognize.dataset import epoch_plan, prepare
+from recognize.loop import make_batch, train_step
 from recognize.predict import Recognizer
-from recognize.train import Config, build, make_batch, train_step
+from recognize.schedule import build
 
 SETTINGS = {
     "seed network (w64 d1, batch 16)": {"width": 64, "depth": 1, "batch": 16},
@@ -77,7 +79,7 @@ def main() -> None:
     crops = CropSet.load(args.crops) if args.crops else random_crops()
     print(f"device {device}, torch threads {torch.get_num_threads()}, {len(crops)} crops")
     for name, setting in SETTINGS.items():
-        cfg = Config(crops="", **setting, cap=100, floor=20)
+        cfg = Config(**setting, cap=100, floor=20)
         speed, waiting = measure(crops, cfg, device, args.seconds)
         model = build(prepare(crops, "sample", 0.3, 1.0, 0, device), cfg, device)[0]
         recognizer = Recognizer(model, [f"c{k}" for k in range(model.arch.classes)], device)

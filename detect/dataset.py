@@ -89,7 +89,7 @@ def build_dataset(
                 unit="page",
             )
         )
-    spec = {"path": str(out.resolve()), **{part: f"images/{part}" for part in parts}, "names": {0: "char"}}
+    spec = {**{part: f"images/{part}" for part in parts}, "names": {0: "char"}}  # relative to data.yaml
     (partial / "data.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     (partial / "tiles.txt").write_text(f"{tiles}\n")
     if out.exists():

@@ -7,7 +7,6 @@ and classes, never with classes squared.
 from __future__ import annotations
 
 import argparse
-import json
 from collections import Counter
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from data.crops import CropSet
 from data.device import resolve_device
 from data.errors import run_cli
 from data.formats import char_of, write_rows
+from data.runs import input_path
 from recognize.dataset import to_input
 from recognize.plots import crop_grid
 from recognize.predict import Recognizer
@@ -30,7 +30,7 @@ def interpret(
     """Write top_losses.png, confused.csv, per_class.csv and cam.png into the run folder."""
     run = Path(run)
     recognizer = Recognizer.load(run / "model.pt", resolve_device(device))
-    crops = CropSet.load(json.loads((run / "config.json").read_text())["crops"])
+    crops = CropSet.load(input_path(run, "crops"))
     with np.load(run / "split.npz") as split:
         valid = split["valid"]
     if not len(valid):

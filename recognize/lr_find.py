@@ -16,19 +16,21 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from data.cli import settings_from
 from data.crops import CropSet
 from data.device import resolve_device
 from data.errors import run_cli
 from data.formats import write_rows
 from data.io import write_json
+from recognize.config import Config, config_parser
 from recognize.dataset import epoch_plan, prepare, to_input
 from recognize.model import Arch, CharNet
 from recognize.plots import lr_sweep
-from recognize.train import Config, config_from, config_parser
 
 
 def lr_find(
     cfg: Config,
+    crops: str | Path,
     run: str | Path,
     device_name: str = "auto",
     start: float = 1e-7,
@@ -41,7 +43,7 @@ def lr_find(
     write_json(run / "lr_find_config.json", asdict(cfg))
     device = resolve_device(device_name)
     torch.manual_seed(cfg.seed)
-    prep = prepare(CropSet.load(cfg.crops), cfg.group, cfg.valid, cfg.fraction, cfg.seed, device)
+    prep = prepare(CropSet.load(crops), cfg.group, cfg.valid, cfg.fraction, cfg.seed, device)
     model = CharNet(Arch(len(prep.classes), cfg.width, cfg.depth, cfg.dropout)).to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=start, weight_decay=cfg.weight_decay)
     positions = torch.from_numpy(epoch_plan(prep, cfg.cap, cfg.floor, cfg.seed, 0)[0]).to(device)
@@ -77,10 +79,12 @@ def lr_find(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(parents=[config_parser()], description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        parents=[config_parser(resume=False)], description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--steps", type=int, default=100)
     args = parser.parse_args(argv)
-    suggestion = lr_find(config_from(args), args.run, args.device, steps=args.steps)
+    suggestion = lr_find(settings_from(Config, args), args.crops, args.run, args.device, steps=args.steps)
     print(f"suggested max learning rate {suggestion:.1e}; plot: {Path(args.run) / 'lr_find.png'}")
     return 0
 

@@ -69,7 +69,8 @@ def offline_detector(tiny_data: Path, tiny_split: Path, tmp_path_factory: pytest
 @pytest.fixture(scope="session")
 def tiny_recognizer(tiny_crops: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small recognizer trained for two epochs on the tiny crops."""
-    from recognize.train import Config, train
+    from recognize.config import Config
+    from recognize.train import train
 
-    cfg = Config(crops=str(tiny_crops), epochs=2, batch=32, cap=30, floor=5, width=8, depth=0, lr=3e-3)
-    return train(cfg, tmp_path_factory.mktemp("recognizer") / "run", "cpu")
+    cfg = Config(epochs=2, batch=32, cap=30, floor=5, width=8, depth=0, lr=3e-3)
+    return train(cfg, tiny_crops, tmp_path_factory.mktemp("recognizer") / "run", "cpu")

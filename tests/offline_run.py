@@ -32,7 +32,8 @@ socket.getaddrinfo = refuse_lookup  # type: ignore[assignment]
 
 data, split, run, report = sys.argv[1:5]
 from detect.predict import Detector  # noqa: E402
-from detect.train import DetectorConfig, train  # noqa: E402
+from detect.settings import DetectorConfig  # noqa: E402
+from detect.train import train  # noqa: E402
 
 cfg = DetectorConfig(
     epochs=1, imgsz=160, page_scale=0.5, overlap=32, batch=4, workers=0, mosaic=0, close_mosaic=0

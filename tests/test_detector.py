@@ -42,7 +42,8 @@ def test_run_folder_and_plain_weights(offline_detector: dict) -> None:
         "args.yaml",
         "weights/last.pt",
         "weights/best.pt",
-        "detector.json",
+        "config.json",
+        "inputs.json",
         "model.pt",
         "dataset/data.yaml",
     ]:
@@ -71,15 +72,21 @@ def test_detections_are_page_boxes(offline_detector: dict, tiny_data: Path) -> N
     assert offline_detector["boxes"] > 0
 
 
-def test_resume_with_other_settings_is_refused(
-    offline_detector: dict, tiny_data: Path, tiny_split: Path
+def test_a_finished_run_resumes_as_trained(
+    offline_detector: dict, tiny_data: Path, tiny_split: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    from detect.train import DetectorConfig, train
+    from detect.settings import DetectorConfig
+    from detect.train import train
 
-    with pytest.raises(DataError, match="different settings"):
-        train(tiny_data, tiny_split, offline_detector["run"], DetectorConfig(epochs=2), "cpu", resume=True)
+    run = offline_detector["run"]
+    cfg = DetectorConfig.of_run(run)
+    assert cfg == DetectorConfig(
+        epochs=1, imgsz=160, page_scale=0.5, overlap=32, batch=4, workers=0, mosaic=0, close_mosaic=0
+    )
     with pytest.raises(DataError, match="pass --resume"):
-        train(tiny_data, tiny_split, offline_detector["run"], DetectorConfig(), "cpu")
+        train(tiny_data, tiny_split, run, cfg, "cpu")
+    assert train(tiny_data, tiny_split, run, cfg, "cpu", resume=True) == Path(run).resolve() / "model.pt"
+    assert capsys.readouterr().out.splitlines()[-1] == f"{Path(run).resolve()} is already trained"
 
 
 def test_windows_cover_the_page_with_overlap() -> None:
@@ -98,7 +105,7 @@ def test_windows_cover_the_page_with_overlap() -> None:
 
 def test_tiling_is_derived_from_the_character_sizes_in_train_csv() -> None:
     from data.annotations import Annotations, boxes_frame
-    from detect.train import DetectorConfig
+    from detect.settings import DetectorConfig
 
     widths, heights = np.array([70, 76, 200]), np.array([80, 88, 120])  # mean 96, median 88
     # median height 88 -> scale 22/88 = 0.25; 99th percentile of the longer side 197.6 px ->
@@ -136,7 +143,7 @@ def test_merge_drops_cut_boxes_and_duplicates() -> None:
 
 
 def test_tile_cache_policy_checks_memory_and_disk() -> None:
-    from detect.train import cache_policy
+    from detect.cache import cache_policy
 
     gib = 2**30
     cpu, gpu = torch.device("cpu"), torch.device("cuda", 0)

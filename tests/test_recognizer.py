@@ -11,17 +11,17 @@ from data.crops import CropSet
 from data.errors import DataError
 from recognize import train as training
 from recognize.augment import augment
+from recognize.config import Config
 from recognize.interpret import interpret
 from recognize.lr_find import lr_find
 from recognize.model import Arch, CharNet
 from recognize.predict import Recognizer
-from recognize.train import Config, train
+from recognize.train import train
 
 
-def small(crops: Path, **changes) -> Config:
+def small(**changes) -> Config:
     return Config(
-        crops=str(crops),
-        **{"epochs": 2, "batch": 32, "cap": 30, "floor": 5, "width": 8, "depth": 0, "lr": 3e-3, **changes},
+        **{"epochs": 2, "batch": 32, "cap": 30, "floor": 5, "width": 8, "depth": 0, "lr": 3e-3, **changes}
     )
 
 
@@ -56,9 +56,11 @@ def test_augment_changes_crops_and_keeps_range() -> None:
     assert all(not torch.equal(out[i], out[i + 1]) for i in range(7))  # every copy differs
 
 
-def test_run_folder_checkpoints_and_interpretation(tiny_crops: Path, tmp_path: Path) -> None:
+def test_run_folder_checkpoints_and_interpretation(
+    tiny_crops: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     run = tmp_path / "run"
-    final = train(small(tiny_crops, lr=1e-2), run)
+    final = train(small(lr=1e-2), tiny_crops, run)
     for name in [
         "config.json",
         "metrics.csv",
@@ -93,13 +95,17 @@ def test_run_folder_checkpoints_and_interpretation(tiny_crops: Path, tmp_path: P
     assert (codes == crops.unicodes[:50]).mean() > majority  # learned something in two tiny epochs
 
     with pytest.raises(DataError, match="pass --resume"):
-        train(small(tiny_crops, lr=1e-2), run)
-    with pytest.raises(DataError, match=r"different settings \(epochs\)"):
-        train(small(tiny_crops, epochs=3, lr=1e-2), run, resume=True)
+        train(small(lr=1e-2), tiny_crops, run)
+    kept = set(tmp_path.iterdir())
+    train(small(epochs=3, lr=1e-2), tiny_crops, run, resume=True)
+    assert capsys.readouterr().out.count("epochs changed since the last run; starting afresh") == 1
+    [old] = set(tmp_path.iterdir()) - kept  # the finished run, moved aside
+    assert [r["epoch"] for r in csv.DictReader((old / "metrics.csv").open())] == ["1", "2"]
+    assert [r["epoch"] for r in csv.DictReader((run / "metrics.csv").open())] == ["1", "2", "3"]
 
 
 def test_resume_continues_exactly(tiny_crops: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    straight = train(small(tiny_crops), tmp_path / "straight")
+    straight = train(small(), tiny_crops, tmp_path / "straight")
 
     real_epoch = training.run_epoch
 
@@ -110,10 +116,10 @@ def test_resume_continues_exactly(tiny_crops: Path, tmp_path: Path, monkeypatch:
 
     monkeypatch.setattr(training, "run_epoch", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        train(small(tiny_crops), tmp_path / "resumed")
+        train(small(), tiny_crops, tmp_path / "resumed")
     assert not (tmp_path / "resumed" / "model.pt").exists()
     monkeypatch.setattr(training, "run_epoch", real_epoch)
-    resumed = train(small(tiny_crops), tmp_path / "resumed", resume=True)
+    resumed = train(small(), tiny_crops, tmp_path / "resumed", resume=True)
 
     a, b = load_checkpoint(straight)["state_dict"], load_checkpoint(resumed)["state_dict"]
     assert all(torch.equal(a[k], b[k]) for k in a)
@@ -122,7 +128,7 @@ def test_resume_continues_exactly(tiny_crops: Path, tmp_path: Path, monkeypatch:
 
 
 def test_lr_find_plots_and_suggests(tiny_crops: Path, tmp_path: Path) -> None:
-    suggestion = lr_find(small(tiny_crops), tmp_path / "lr", "cpu", steps=40)
+    suggestion = lr_find(small(), tiny_crops, tmp_path / "lr", "cpu", steps=40)
     assert 1e-8 < suggestion < 10
     assert (tmp_path / "lr" / "lr_find.png").stat().st_size > 0
     assert json.loads((tmp_path / "lr" / "lr_find_config.json").read_text())["width"] == 8
@@ -134,3 +140,17 @@ def test_bad_checkpoint_is_one_line_error(tmp_path: Path) -> None:
     (tmp_path / "bad.pt").write_bytes(b"garbage")
     with pytest.raises(DataError, match="not a loadable checkpoint"):
         Recognizer.load(tmp_path / "bad.pt", "cpu")
+
+
+def test_resume_on_crops_with_other_classes_starts_afresh(
+    tiny_crops: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    crops, run = tmp_path / "crops.npz", tmp_path / "run"
+    full = CropSet.load(tiny_crops)
+    full.save(crops)
+    train(small(epochs=1), crops, run)
+    fewer = np.isin(full.unicodes, np.unique(full.unicodes)[:10])
+    CropSet(full.images[fewer], full.unicodes[fewer], full.pages[fewer], full.samples[fewer]).save(crops)
+    final = train(small(epochs=1), crops, run, resume=True)  # a different class count: no crash
+    assert "crops changed since the last run; starting afresh" in capsys.readouterr().out
+    assert len(load_checkpoint(final)["classes"]) == 10

@@ -1,0 +1,98 @@
+"""The detector's settings, what a run records of them, and the ultralytics arguments they become."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from data.annotations import Annotations
+from data.runs import input_path
+from detect.tiles import Tiling, derive_tiling
+
+MODEL_YAML = Path(__file__).with_name("chars.yaml")
+
+
+@dataclass
+class DetectorConfig:
+    """Settings of a detector run (saved as config.json)."""
+
+    model: str = str(MODEL_YAML)  # a model yaml: this project's chars.yaml, or e.g. ultralytics' yolo11s.yaml
+    epochs: int = 30
+    imgsz: int = 640
+    char_px: float = 20.0  # pages are scaled so the median character is this tall in the network
+    page_scale: float = 0.0  # > 0: this scale instead of the derived one (with --overlap)
+    overlap: int = 0
+    batch: int = 16
+    workers: int = 2
+    seed: int = 0
+    mosaic: float = 1.0
+    close_mosaic: int = 5
+    warmup_epochs: float = 1.0
+    lr0: float = 0.0  # 0: ultralytics chooses optimizer and learning rate; > 0: AdamW at this rate
+    patience: int = 100
+
+    def run_record(self, data: Path, split: str | Path) -> tuple[dict, dict[str, Path]]:
+        """The settings and input files of a run on ``data`` with ``split`` (see ``data.runs``).
+
+        A model yaml that is a file is an input; an ultralytics model name is a setting.
+        """
+        settings = asdict(self)
+        inputs = {
+            "train.csv": data / "train.csv",
+            "unicode_translation.csv": data / "unicode_translation.csv",
+            "train_images": data / "train_images",
+            "split": Path(split),
+        }
+        if Path(self.model).is_file():
+            inputs["model"] = Path(settings.pop("model"))
+        return settings, inputs
+
+    @classmethod
+    def of_run(cls, run: str | Path) -> DetectorConfig:
+        """The settings of the detector run in ``run``."""
+        settings = json.loads((Path(run) / "config.json").read_text())
+        if "model" not in settings:
+            settings["model"] = str(input_path(run, "model"))
+        return cls(**settings)
+
+    def tiling(self, annotations: Annotations) -> Tiling:
+        """The fixed tiling, or the one derived from the character sizes of these annotations."""
+        if self.page_scale > 0:
+            return Tiling(self.imgsz, self.page_scale, self.overlap)
+        boxes = annotations.boxes
+        return derive_tiling(boxes["w"].to_numpy(), boxes["h"].to_numpy(), self.imgsz, self.char_px)
+
+
+def ultralytics_device(device: torch.device) -> str:
+    return "cpu" if device.type == "cpu" else str(device.index or 0)
+
+
+def fit_args(cfg: DetectorConfig, device: torch.device, cache: str | bool = False) -> dict:
+    """ultralytics ``train`` arguments for these settings (what bench/detector.py times, too)."""
+    return dict(
+        epochs=cfg.epochs,
+        imgsz=cfg.imgsz,
+        batch=cfg.batch,
+        workers=cfg.workers,
+        device=ultralytics_device(device),
+        pretrained=False,
+        seed=cfg.seed,
+        deterministic=True,
+        cache=cache,
+        patience=cfg.patience,
+        mosaic=cfg.mosaic,
+        close_mosaic=cfg.close_mosaic,
+        warmup_epochs=cfg.warmup_epochs,
+        optimizer="AdamW" if cfg.lr0 else "auto",
+        lr0=cfg.lr0 or 0.01,
+        nbs=cfg.batch,  # one optimizer step per batch (ultralytics otherwise accumulates up to 64 images)
+        fliplr=0.0,  # mirrored characters are bleed-through, not text
+        scale=0.25,
+        max_det=1500,
+        single_cls=True,
+        plots=True,
+        verbose=False,
+    )
