@@ -3,8 +3,9 @@
 #   make submission                       embedded default data set (generated), ~18 min on 2 CPU cores
 #   make submission FAST=1                small preset, ~5 min
 #   make submission DATA=path/to/kuzushiji-recognition DEVICE=cuda    the real Kaggle download
+#   make submission DATA=... DEVICE=0,1,2,3 NPROC=4                     four GPUs (torchrun + DDP)
 #
-# Stages skip when their outputs are up to date; interrupted training resumes from its last checkpoint.
+# Stages skip when their outputs are up to date; interrupted training resumes if its inputs are unchanged.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PYTHON ?= python3
@@ -13,6 +14,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEVICE ?= auto
 SEED ?= 0
+# Recognizer training processes (torchrun + DistributedDataParallel, one per GPU of DEVICE=0,1,...);
+# the detector trains on every GPU of DEVICE through ultralytics' own multi-GPU support.
+NPROC ?= 1
+RECOGNIZER_TRAIN := $(if $(filter-out 1,$(NPROC)),$(VENV)/bin/torchrun --standalone --nproc_per_node $(NPROC),$(PY)) -m recognize.train
 
 # torch + torchvision must be a matching pair; these are the smallest pairs that import
 # together here (see README, "Set-up").
@@ -110,7 +115,7 @@ $(WORK)/crops.npz: $(WORK)/split.json | $(STAMP)
 
 $(WORK)/recognizer/model.pt: $(WORK)/crops.npz | $(STAMP)
 	$(call stage,[5/7] training the recognizer in $(WORK)/recognizer)
-	$(PY) -m recognize.train --crops $< --run $(WORK)/recognizer --device $(DEVICE) --resume $(RECOGNIZER_ARGS)
+	$(RECOGNIZER_TRAIN) --crops $< --run-dir $(WORK)/recognizer --device $(DEVICE) --resume $(RECOGNIZER_ARGS)
 
 .PHONY: detector recognizer
 detector: $(WORK)/detector/model.pt

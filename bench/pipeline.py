@@ -1,6 +1,7 @@
-"""End-to-end throughput: pages/s from test images to submission.csv, and the time split by stage.
+"""End-to-end throughput: pages/s from test images to submission.csv, the time split by stage, and
+the pipeline's time over the detector's alone on the same pages (decoding included in both).
 
-python bench/pipeline.py --data build/data/default --work build/default [--device cpu]
+python bench/pipeline.py --data build/data/default --work build/default [--device cpu] [--pages N]
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ def main() -> None:
         "--work", required=True, help="build folder with detector/model.pt and recognizer/model.pt"
     )
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--pages", type=int, default=0, help="only the first N test pages (0: all)")
     args = parser.parse_args()
     data, work = Path(args.data), Path(args.work)
     pipeline = Pipeline.load(work / "detector" / "model.pt", work / "recognizer" / "model.pt", args.device)
     pages = expected_pages(data / "sample_submission.csv", data / "test_images")
+    pages = pages[: args.pages or None]
     paths = [data / "test_images" / f"{p}.jpg" for p in pages]
     list(pipeline.read(paths[:1], "warm-up"))
     pipeline.seconds.clear()
@@ -50,6 +53,13 @@ def main() -> None:
     for stage in STAGES:
         seconds = pipeline.seconds[stage]
         print(f"  {stage:14s} {seconds:7.2f} s  {100 * seconds / total:5.1f}%")
+    start = time.perf_counter()
+    for _ in pipeline.detector.detect_files(paths, "detector alone"):
+        pass
+    alone = time.perf_counter() - start
+    print(
+        f"detector alone on the same pages: {alone:.1f} s; pipeline / detector alone = {total / alone:.2f}x"
+    )
 
 
 if __name__ == "__main__":

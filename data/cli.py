@@ -33,7 +33,8 @@ def settings_from(settings: type[T], args: argparse.Namespace, **given: Any) -> 
 
 def add_run_options(parser: argparse.ArgumentParser, resume: bool = True) -> None:
     """--run, --device and (for training) --resume, as every stage that writes a run folder takes them."""
-    parser.add_argument("--run", required=True, help="run folder")
+    # --run-dir: torchrun's own parser takes a bare --run for an abbreviation of its --run-path
+    parser.add_argument("--run", "--run-dir", dest="run", required=True, help="run folder")
     parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
     if resume:
         parser.add_argument(

@@ -1,4 +1,4 @@
-"""The torch device to run on: ``cpu``, ``cuda`` (or ``cuda:N``) or ``auto``."""
+"""The torch device to run on: ``cpu``, ``cuda`` (or ``cuda:N``), ``auto``, or GPU indices ``0,1,...``."""
 
 from __future__ import annotations
 
@@ -8,10 +8,23 @@ from data.errors import DataError
 
 
 def resolve_device(name: str = "auto") -> torch.device:
-    """``auto`` picks the first CUDA GPU when there is one, else the CPU."""
+    """``auto`` picks the first CUDA GPU when there is one, else the CPU.
+
+    A list of GPU indices (``0,1``, for ultralytics' multi-GPU training) names its first GPU here.
+    """
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
+    first = name.split(",")[0].strip()
+    try:
+        device = torch.device(f"cuda:{first}" if first.isdigit() else first)
+    except RuntimeError:
+        raise DataError("--device", f"{name!r} is not cpu, cuda, cuda:N, auto or a list like 0,1") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise DataError("--device", f"{name} requested but no CUDA GPU is available")
     return device
+
+
+def gpu_list(name: str) -> list[int]:
+    """The GPU indices of a device name like ``0,1`` (empty for any other name)."""
+    parts = [p.strip() for p in name.split(",")]
+    return [int(p) for p in parts] if len(parts) > 1 and all(p.isdigit() for p in parts) else []

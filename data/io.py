@@ -6,7 +6,9 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +74,18 @@ def image_size(path: str | Path) -> tuple[int, int]:
             return image.size
     except Exception as error:  # PIL (or a plugin hook someone installed on it) could not parse it
         raise DataError(path, f"unreadable or corrupt image ({error.__class__.__name__})") from None
+
+
+def read_ahead(paths: Iterable[str | Path], ahead: int = 4, workers: int = 2) -> Iterator[np.ndarray]:
+    """Decode page images in background threads, up to ``ahead`` pages before the consumer, in order.
+
+    OpenCV releases the GIL while it decodes, so reading overlaps the model's work on earlier pages.
+    """
+    with ThreadPoolExecutor(workers, thread_name_prefix="read-ahead") as pool:
+        queue: deque = deque()
+        for path in paths:
+            queue.append(pool.submit(read_image, path))
+            if len(queue) > ahead:
+                yield queue.popleft().result()
+        while queue:
+            yield queue.popleft().result()

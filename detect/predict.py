@@ -15,7 +15,7 @@ from data.checkpoint import load_checkpoint
 from data.device import resolve_device
 from data.errors import run_cli
 from data.formats import write_rows
-from data.io import read_image
+from data.io import read_ahead
 from detect.offline import configure
 from detect.tiles import Tiling, merge_tiles, scaled
 
@@ -101,8 +101,7 @@ class Detector:
         self, paths: list[Path], desc: str = "detecting"
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """``detect`` over image files, with a progress bar."""
-        pages = (read_image(p) for p in tqdm(paths, desc=desc, unit="page"))
-        return self.detect(pages)
+        return self.detect(tqdm(read_ahead(paths), total=len(paths), desc=desc, unit="page"))
 
 
 def main(argv: list[str] | None = None) -> int:

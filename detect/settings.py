@@ -26,7 +26,7 @@ class DetectorConfig:
     page_scale: float = 0.0  # > 0: this scale instead of the derived one (with --overlap)
     overlap: int = 0
     batch: int = 16
-    workers: int = 2
+    workers: int = 8  # data-loading processes per GPU (ultralytics uses none on the CPU)
     seed: int = 0
     mosaic: float = 1.0
     close_mosaic: int = 5
@@ -66,21 +66,26 @@ class DetectorConfig:
         return derive_tiling(boxes["w"].to_numpy(), boxes["h"].to_numpy(), self.imgsz, self.char_px)
 
 
-def ultralytics_device(device: torch.device) -> str:
+def ultralytics_device(device: torch.device, gpus: list[int] | None = None) -> str:
+    """ultralytics' device string: ``cpu``, one GPU index, or a list like ``0,1`` (its own DDP)."""
+    if gpus:
+        return ",".join(map(str, gpus))
     return "cpu" if device.type == "cpu" else str(device.index or 0)
 
 
-def fit_args(cfg: DetectorConfig, device: torch.device, cache: str | bool = False) -> dict:
+def fit_args(
+    cfg: DetectorConfig, device: torch.device, cache: str | bool = False, gpus: list[int] | None = None
+) -> dict:
     """ultralytics ``train`` arguments for these settings (what bench/detector.py times, too)."""
     return dict(
         epochs=cfg.epochs,
         imgsz=cfg.imgsz,
         batch=cfg.batch,
         workers=cfg.workers,
-        device=ultralytics_device(device),
+        device=ultralytics_device(device, gpus),
         pretrained=False,
         seed=cfg.seed,
-        deterministic=True,
+        deterministic=device.type == "cpu",  # on CUDA the fast non-deterministic kernels
         cache=cache,
         patience=cfg.patience,
         mosaic=cfg.mosaic,

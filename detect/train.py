@@ -16,7 +16,7 @@ from pathlib import Path
 from data.annotations import load_train
 from data.checkpoint import save_checkpoint
 from data.cli import add_run_options, add_settings, settings_from
-from data.device import resolve_device
+from data.device import gpu_list, resolve_device
 from data.errors import run_cli
 from data.io import write_json
 from data.runs import open_run
@@ -60,7 +60,7 @@ def train(
     from ultralytics.nn.tasks import torch_safe_load
 
     data, run = Path(data), Path(run).resolve()
-    device = resolve_device(device_name)
+    device, gpus = resolve_device(device_name), gpu_list(device_name)
     settings, inputs = cfg.run_record(data, split)
     continuing = open_run(run, settings, inputs, resume)
     last = run / "weights" / "last.pt"
@@ -73,7 +73,7 @@ def train(
                 resume=True,
                 data=str(run / "dataset" / "data.yaml"),  # where the run is now, should it have moved
                 save_dir=str(run),
-                device=ultralytics_device(device),
+                device=ultralytics_device(device, gpus),
                 workers=cfg.workers,
             )
         return export(run)
@@ -99,7 +99,7 @@ def train(
         project=str(run.parent),
         name=run.name,
         exist_ok=True,
-        **fit_args(cfg, device, cache),
+        **fit_args(cfg, device, cache, gpus),
     )
     return export(run)
 

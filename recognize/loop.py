@@ -10,6 +10,7 @@ from tqdm import tqdm
 from recognize.augment import augment
 from recognize.config import Config
 from recognize.dataset import Prepared, epoch_plan, to_input
+from recognize.distributed import ALONE, World
 from recognize.model import CharNet
 
 TRACE_EVERY = 50  # batches per point of the smoothed training-loss trace
@@ -33,9 +34,16 @@ def evaluate(model: CharNet, prep: Prepared, positions: np.ndarray, batch: int =
 def make_batch(
     prep: Prepared, idx: torch.Tensor, copies: torch.Tensor, cfg: Config, generator: torch.Generator
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Inputs and targets of one batch: copies always augmented, originals with probability cfg.augment."""
+    """Inputs and targets of one batch: copies always augmented, originals with probability cfg.augment.
+
+    On a GPU every crop is augmented and the chosen ones kept (``torch.where``), since boolean
+    indexing would make the host wait for the GPU every step; on the CPU, where nothing waits,
+    only the chosen crops are augmented.
+    """
     x = to_input(prep.images[idx])
     chosen = copies | (torch.rand(len(idx), generator=generator, device=x.device) < cfg.augment)
+    if x.is_cuda:
+        return torch.where(chosen.view(-1, 1, 1, 1), augment(x, generator), x), prep.targets[idx]
     x[chosen] = augment(x[chosen], generator)
     return x, prep.targets[idx]
 
@@ -64,18 +72,27 @@ def run_epoch(
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler,
     trace: list,
+    world: World = ALONE,
 ) -> float:
-    """One training epoch; returns the mean training loss."""
+    """One training epoch on this rank's share of the epoch plan; returns its mean training loss."""
     model.train()
     device = prep.images.device
-    torch.manual_seed(cfg.seed * 1000 + epoch)  # dropout: same draws when resumed
-    generator = torch.Generator(device=device).manual_seed(cfg.seed * 1000 + epoch)
+    seed = cfg.seed * 1000 + epoch + 7919 * world.rank
+    torch.manual_seed(seed)  # dropout: same draws when resumed
+    generator = torch.Generator(device=device).manual_seed(seed)
     positions, is_copy = epoch_plan(prep, cfg.cap, cfg.floor, cfg.seed, epoch)
-    n_batches = len(positions) // cfg.batch
-    positions_t = torch.from_numpy(positions).to(device)
-    copy_t = torch.from_numpy(is_copy).to(device)
+    order = world.share(np.arange(len(positions)), cfg.batch)
+    n_batches = len(order) // cfg.batch
+    positions_t = torch.from_numpy(positions[order]).to(device)
+    copy_t = torch.from_numpy(is_copy[order]).to(device)
     losses = torch.zeros(n_batches, device=device)
-    bar = tqdm(range(n_batches), desc=f"epoch {epoch}/{cfg.epochs}", unit="batch", leave=False)
+    bar = tqdm(
+        range(n_batches),
+        desc=f"epoch {epoch}/{cfg.epochs}",
+        unit="batch",
+        leave=False,
+        disable=not world.main,
+    )
     for b in bar:
         batch = slice(b * cfg.batch, (b + 1) * cfg.batch)
         x, y = make_batch(prep, positions_t[batch], copy_t[batch], cfg, generator)
@@ -86,5 +103,6 @@ def run_epoch(
     return losses.mean().item() if n_batches else float("nan")
 
 
-def steps_per_epoch(prep: Prepared, cfg: Config) -> int:
-    return len(epoch_plan(prep, cfg.cap, cfg.floor, cfg.seed, 0)[0]) // cfg.batch
+def steps_per_epoch(prep: Prepared, cfg: Config, world: World = ALONE) -> int:
+    """Optimizer steps per epoch: every rank runs one batch per step."""
+    return len(epoch_plan(prep, cfg.cap, cfg.floor, cfg.seed, 0)[0]) // (cfg.batch * world.size)

@@ -17,13 +17,13 @@ import numpy as np
 from data.checkpoint import load_checkpoint, save_checkpoint
 from data.cli import settings_from
 from data.crops import CropSet
-from data.device import resolve_device
 from data.errors import DataError, run_cli
 from data.formats import write_rows
 from data.io import atomic_path
 from data.runs import open_run
 from recognize.config import Config, config_parser
 from recognize.dataset import prepare
+from recognize.distributed import World, join, leave, parallel
 from recognize.loop import evaluate, run_epoch, steps_per_epoch
 from recognize.model import CharNet
 from recognize.plots import loss_curves
@@ -46,19 +46,20 @@ def train(
 ) -> Path:
     """Train (or continue) the run in ``run`` on ``crops``; return the path of the final model."""
     run = Path(run)
-    device = resolve_device(device_name)
-    continuing = open_run(run, asdict(cfg), {"crops": crops}, resume)
-    state = load_checkpoint(run / "last.pt") if continuing and (run / "last.pt").exists() else None
+    world, device = join(device_name)
+    continuing = world.from_main(open_run(run, asdict(cfg), {"crops": crops}, resume) if world.main else None)
+    state = load_checkpoint(run / "last.pt", device) if continuing and (run / "last.pt").exists() else None
     crop_set = CropSet.load(crops)
     if not len(crop_set):
         raise DataError(crops, "no crops to train on")
     prep = prepare(crop_set, cfg.group, cfg.valid, cfg.fraction, cfg.seed, device)
-    with atomic_path(run / "split.npz") as tmp, tmp.open("wb") as f:
-        np.savez(f, train=prep.train, valid=prep.valid, classes=np.array(prep.classes))
-    model, optimizer, scheduler = build(prep, cfg, device)
+    if world.main:
+        with atomic_path(run / "split.npz") as tmp, tmp.open("wb") as f:
+            np.savez(f, train=prep.train, valid=prep.valid, classes=np.array(prep.classes))
+    net, optimizer, scheduler = build(prep, cfg, device, world)
     history, trace, best, start = [], [], float("inf"), 1
     if state is not None:
-        model.load_state_dict(state["model"])
+        net.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         history, trace, best, start = (
@@ -67,15 +68,20 @@ def train(
             state["best"],
             state["epoch"] + 1,
         )
-        print(f"resuming {run} after epoch {state['epoch']}")
-    print(
-        f"training on {device}: {len(prep.train)} crops ({len(prep.classes)} classes), "
-        f"{len(prep.valid)} validation crops, {steps_per_epoch(prep, cfg)} steps per epoch"
+        say(world, f"resuming {run} after epoch {state['epoch']}")
+    say(
+        world,
+        f"training on {device} x {world.size}: {len(prep.train)} crops ({len(prep.classes)} classes), "
+        f"{len(prep.valid)} validation crops, {steps_per_epoch(prep, cfg, world)} steps per epoch",
     )
+    model = parallel(net, world, device)
     for epoch in range(start, cfg.epochs + 1):
         began = time.time()
-        train_loss = run_epoch(model, prep, cfg, epoch, optimizer, scheduler, trace)
-        valid_loss, error = evaluate(model, prep, prep.valid) if len(prep.valid) else (float("nan"),) * 2
+        train_loss = run_epoch(model, prep, cfg, epoch, optimizer, scheduler, trace, world)
+        if not world.main:
+            world.barrier()  # rank 0 validates and saves
+            continue
+        valid_loss, error = evaluate(net, prep, prep.valid) if len(prep.valid) else (float("nan"),) * 2
         history.append(
             {
                 "epoch": epoch,
@@ -87,7 +93,7 @@ def train(
             }
         )
         score = error if len(prep.valid) else -epoch
-        payload = model_payload(model, prep.classes, epoch, error)
+        payload = model_payload(net, prep.classes, epoch, error)
         save_checkpoint(run / f"epoch-{epoch:02d}.pt", payload)
         if score <= best:
             best = score
@@ -95,7 +101,7 @@ def train(
         save_checkpoint(
             run / "last.pt",
             {
-                "model": model.state_dict(),
+                "model": net.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(),
                 "epoch": epoch,
@@ -110,9 +116,18 @@ def train(
             f"epoch {epoch}: train loss {train_loss:.4f}, valid loss {valid_loss:.4f}, "
             f"error rate {error:.4f} ({history[-1]['seconds']} s)"
         )
+        world.barrier()
     final = run / "model.pt"
-    save_checkpoint(final, load_checkpoint(run / "best.pt"))
+    if world.main:
+        save_checkpoint(final, load_checkpoint(run / "best.pt"))
+    world.barrier()
     return final
+
+
+def say(world: World, message: str) -> None:
+    """Print on rank 0 only."""
+    if world.main:
+        print(message)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-interpret", action="store_true", help="skip top losses and heatmaps at the end")
     args = parser.parse_args(argv)
     final = train(settings_from(Config, args), args.crops, args.run, args.device, args.resume)
+    world, _ = join(args.device)
+    leave(world)
+    if not world.main:
+        return 0
     if not args.no_interpret:
         from recognize.interpret import interpret
 

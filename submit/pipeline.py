@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from data.crops import crop_page
 from data.geometry import centres
-from data.io import read_image
+from data.io import read_ahead
 from detect.predict import Detector
 from recognize.predict import Recognizer
 
@@ -50,12 +50,14 @@ class Pipeline:
         return cls(Detector.load(detector, device), Recognizer.load(recognizer, device))
 
     def read(self, paths: list[Path], desc: str = "reading pages") -> Iterator[PageReading]:
-        """Read every page (in chunks: detection and classification are batched across pages)."""
+        """Read every page, in chunks: detection and classification are batched across the pages
+        of a chunk, while background threads decode the next pages (``read`` time is the wait)."""
         bar = tqdm(total=len(paths), desc=desc, unit="page")
+        images = read_ahead(paths, ahead=2 * self.chunk)
         for start in range(0, len(paths), self.chunk):
             chunk = paths[start : start + self.chunk]
             began = time.perf_counter()
-            pages = [read_image(p) for p in chunk]
+            pages = [next(images) for _ in chunk]
             self.seconds["read"] += time.perf_counter() - began
 
             began = time.perf_counter()

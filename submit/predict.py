@@ -28,11 +28,16 @@ def predict(
     out: str | Path,
     device: str = "auto",
     pictures: int = 2,
+    shard: tuple[int, int] = (0, 1),
 ) -> dict:
-    """Write ``out`` (submission.csv) and return a summary (pages, points, seconds by stage, test F1)."""
+    """Write ``out`` (submission.csv) and return a summary (pages, points, seconds by stage, test F1).
+
+    ``shard=(i, n)`` reads only every n-th test page from the i-th; ``submit.merge`` joins the parts.
+    """
     data, out = Path(data), Path(out)
     images = data / "test_images"
-    pages = expected_pages(data / "sample_submission.csv", images)
+    index, count = shard
+    pages = expected_pages(data / "sample_submission.csv", images)[index::count]
     for image_id in pages:  # fail fast, before any model work, on a missing or unreadable page
         image_size(images / f"{image_id}.jpg")
     known = read_translation(data / "unicode_translation.csv")
@@ -67,6 +72,17 @@ def predict(
     return summary
 
 
+def shard_arg(text: str) -> tuple[int, int]:
+    """``i/n`` → (i, n) with 0 <= i < n."""
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not i/n") from None
+    if not 0 <= index < count:
+        raise argparse.ArgumentTypeError(f"{text!r}: need 0 <= i < n")
+    return index, count
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -76,8 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recognizer", required=True, help="recognizer model.pt")
     parser.add_argument("--out", required=True, help="submission CSV to write")
     parser.add_argument("--device", default="auto")
+    parser.add_argument(
+        "--shard",
+        type=shard_arg,
+        default=(0, 1),
+        help="i/n: read every n-th test page from the i-th (0-based)",
+    )
     args = parser.parse_args(argv)
-    summary = predict(args.data, args.detector, args.recognizer, args.out, args.device)
+    summary = predict(args.data, args.detector, args.recognizer, args.out, args.device, shard=args.shard)
     print(
         f"wrote {summary['submission']}: {summary['pages']} pages, {summary['points']} characters "
         f"in {summary['seconds']} s"
