@@ -6,8 +6,6 @@ The rule for "a point is in a box" is the competition's: strictly inside (``x < 
 from __future__ import annotations
 
 import numpy as np
-import torch
-from torchvision.ops import box_iou
 
 
 def xyxy(boxes: np.ndarray) -> np.ndarray:
@@ -48,6 +46,9 @@ def iou_matches(pred: np.ndarray, scores: np.ndarray, truth: np.ndarray, thresho
     """Greedy one-to-one matches (highest score first) of x/y/w/h boxes with IoU ≥ threshold."""
     if not len(pred) or not len(truth):
         return 0
+    import torch  # here, so that reading train.csv (data.annotations) does not load torch
+    from torchvision.ops import box_iou
+
     iou = box_iou(torch.from_numpy(xyxy(pred)), torch.from_numpy(xyxy(truth))).numpy()
     free = np.ones(len(truth), bool)
     matched = 0

@@ -80,3 +80,9 @@ def test_long_modules_say_why() -> None:
         and f"Longer than {LONG_MODULE} lines" not in (ast.get_docstring(ast.parse(path.read_text())) or "")
     ]
     assert not unexplained
+
+
+def test_data_stages_start_without_torch() -> None:
+    code = "import sys, data.split, data.crops, data.synth; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.split() == ["False"]  # splitting, cropping and generating pay no torch import
