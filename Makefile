@@ -177,5 +177,11 @@ lint: $(STAMP)
 test: lint fonts
 	$(PY) -m pytest -q
 
+# Break one stage at a time (a scale factor, an index, x and y, a crop offset) in a copy of the
+# tree and report the test that catches each; not part of `make test` (a few minutes).
+.PHONY: mutants
+mutants: $(STAMP)
+	nice -n 10 $(PY) tests/mutants.py
+
 clean:
 	rm -rf $(WORK)

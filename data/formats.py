@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
@@ -67,12 +68,21 @@ def check_unique_ids(rows: list[tuple[int, dict[str, str]]], path: str | Path) -
 
 
 def write_rows(path: str | Path, header: list[str], rows: Iterable[Iterable[str]]) -> None:
-    """Write a CSV atomically, quoting only where needed, with ``\\n`` line ends."""
+    """Write a CSV atomically, quoting only where needed, with ``\\n`` line ends.
+
+    Rows are formatted with ``\\r\\n`` ends, which makes csv quote a field holding a lone ``\\r``
+    as well as one holding ``\\n`` (with ``\\n`` ends it leaves ``\\r`` bare and the file does not
+    read back), then each row's end becomes ``\\n``.
+    """
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    write_text(path, buffer.getvalue())
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    lines = []
+    for row in itertools.chain([header], rows):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(row)
+        lines.append(buffer.getvalue()[:-2] + "\n")
+    write_text(path, "".join(lines))
 
 
 # --- unicode_translation.csv -------------------------------------------------------------------

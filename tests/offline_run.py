@@ -9,6 +9,11 @@ import json
 import socket
 import sys
 import urllib.request
+from pathlib import Path
+
+# Run as a script, this file would import the packages the environment has installed (an
+# editable install may point at another checkout), not the tree under test beside it.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 attempts: list[str] = []
 real_connect = socket.socket.connect

@@ -57,19 +57,24 @@ def test_run_folder_and_plain_weights(offline_detector: dict) -> None:
     assert settings["sync"] is False and settings["api_key"] == ""
 
 
-def test_detections_are_page_boxes(offline_detector: dict, tiny_data: Path) -> None:
-    detector = Detector.load(offline_detector["model"], "cpu", conf=1e-4)
-    page = np.full((300, 200, 3), 230, np.uint8)
-    [(boxes, scores)] = list(detector.detect([page]))
-    assert boxes.dtype == np.int64 and boxes.shape[1:] == (4,) and len(scores) == len(boxes)
-    pages = sorted((tiny_data / "train_images").glob("*.jpg"))[:3]
-    for (boxes, _), path in zip(detector.detect_files(pages), pages, strict=True):
-        from data.io import image_size
+def test_detections_are_the_network_s_tile_boxes_in_page_pixels(
+    offline_detector: dict, tiny_data: Path
+) -> None:
+    """The trained model on a 200 x 300 part of a page: one 100 x 150 tile at scale 0.5, so each
+    page box is the network's tile box doubled, floored and ceiled, and clipped to the page."""
+    from data.io import read_image
+    from detect.tiles import scaled
 
-        width, height = image_size(path)
-        assert ((boxes[:, 0] >= 0) & (boxes[:, 0] + boxes[:, 2] <= width)).all()
-        assert ((boxes[:, 1] >= 0) & (boxes[:, 1] + boxes[:, 3] <= height)).all()
-    assert offline_detector["boxes"] > 0
+    detector = Detector.load(offline_detector["model"], "cpu", conf=1e-4)
+    assert detector.tiling == Tiling(imgsz=160, scale=0.5, overlap=32)
+    page = read_image(sorted((tiny_data / "train_images").glob("*.jpg"))[0])[100:400, 100:300]
+    [(boxes, scores)] = list(detector.detect([page]))
+    [(tile_boxes, tile_scores)] = detector._run([scaled(page, 0.5)])
+    x0, y0 = np.floor(tile_boxes[:, 0] * 2).clip(0, 199), np.floor(tile_boxes[:, 1] * 2).clip(0, 299)
+    x1, y1 = np.ceil(tile_boxes[:, 2] * 2).clip(x0 + 1, 200), np.ceil(tile_boxes[:, 3] * 2).clip(y0 + 1, 300)
+    assert len(boxes) > 0 and boxes.dtype == np.int64
+    assert boxes.tolist() == np.column_stack([x0, y0, x1 - x0, y1 - y0]).astype(int).tolist()
+    assert scores.tolist() == tile_scores.tolist()
 
 
 def test_a_finished_run_resumes_as_trained(

@@ -1,0 +1,366 @@
+"""Check the test suite the way mutation testing does: break one stage at a time, see a test fail.
+
+Each mutant is one text replacement (a dropped scale factor, a shifted index, x and y swapped, a
+crop off by some pixels) in a copy of the tree: the tracked files and new ones git does not
+ignore. The tests named for the mutant run against the copy and stop at the first failure, the
+test that caught it; a mutant whose tests all pass SURVIVED, a bug the suite would not notice.
+The unmutated copy must pass the same tests first.
+
+    .venv/bin/python tests/mutants.py [--only TEXT] [--list]      (make mutants)
+
+Prints a table of mutation, file and catching test; exits 1 when a mutant survives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+EXACT = "tests/test_geometry_exact.py"
+ORACLE = "tests/test_oracle.py"
+PROPERTIES = "tests/test_properties.py"
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """Replace ``old`` (which must occur exactly once) by ``new`` in ``path``; run ``tests``."""
+
+    name: str
+    path: str
+    old: str
+    new: str
+    tests: tuple[str, ...]
+
+
+MUTANTS = [
+    # data: crops, geometry, formats, annotations, split
+    Mutant(
+        "crop cut 2 px too low",
+        "data/crops.py",
+        "preprocess(gray[y0:y1, x0:x1])",
+        "preprocess(gray[y0 + 2 : y1 + 2, x0:x1])",
+        (EXACT, ORACLE),
+    ),
+    Mutant(
+        "crop with x and y swapped",
+        "data/crops.py",
+        "preprocess(gray[y0:y1, x0:x1])",
+        "preprocess(gray[x0:x1, y0:y1])",
+        (EXACT, ORACLE),
+    ),
+    Mutant(
+        "crop not centred in its square",
+        "data/crops.py",
+        "square[(side - h) // 2 : (side - h) // 2 + h, (side - w) // 2 : (side - w) // 2 + w] = ink",
+        "square[:h, :w] = ink",
+        (EXACT, ORACLE),
+    ),
+    Mutant(
+        "crop clipped to the page height in x",
+        "data/crops.py",
+        "x0, y0 = min(max(x, 0), width - 1), min(max(y, 0), height - 1)",
+        "x0, y0 = min(max(x, 0), height - 1), min(max(y, 0), height - 1)",
+        (EXACT, ORACLE),
+    ),
+    Mutant(
+        "submission points with x and y swapped",
+        "data/geometry.py",
+        "[boxes[:, 0] + boxes[:, 2] // 2, boxes[:, 1] + boxes[:, 3] // 2]",
+        "[boxes[:, 1] + boxes[:, 3] // 2, boxes[:, 0] + boxes[:, 2] // 2]",
+        (EXACT, ORACLE),
+    ),
+    Mutant(
+        "a point on a box's left edge counts as inside",
+        "data/geometry.py",
+        "(x0 < px) & (px < x1)",
+        "(x0 <= px) & (px < x1)",
+        ("tests/test_metric.py", PROPERTIES),
+    ),
+    Mutant(
+        "page limits swapped when clipping boxes",
+        "data/geometry.py",
+        "np.minimum(x1, limits[:, 0]), np.minimum(y1, limits[:, 1])",
+        "np.minimum(x1, limits[:, 1]), np.minimum(y1, limits[:, 0])",
+        (EXACT, "tests/test_realpages.py"),
+    ),
+    Mutant(
+        "labels written with their coordinates reversed",
+        "data/formats.py",
+        '" ".join([code, *map(str, row)])',
+        '" ".join([code, *map(str, row[::-1])])',
+        (PROPERTIES, "tests/test_formats.py"),
+    ),
+    Mutant(
+        "held-out split twice the requested share",
+        "data/split.py",
+        "held = whole_books(sizes, fraction * len(image_ids))",
+        "held = whole_books(sizes, 2 * fraction * len(image_ids))",
+        ("tests/test_recognizer_data.py",),
+    ),
+    # detect: tiling, label files, network input, output back to the page
+    Mutant(
+        "detector labels drop the page scale",
+        "detect/dataset.py",
+        "boxes_in_window(boxes * scale, window)",
+        "boxes_in_window(boxes, window)",
+        (EXACT,),
+    ),
+    Mutant(
+        "label y divided by the tile width",
+        "detect/dataset.py",
+        "(tile[:, 1] + tile[:, 3]) / 2 / h,",
+        "(tile[:, 1] + tile[:, 3]) / 2 / w,",
+        (EXACT,),
+    ),
+    Mutant(
+        "tile images cut with x and y swapped",
+        "detect/dataset.py",
+        "page[y0:y1, x0:x1]",
+        "page[x0:x1, y0:y1]",
+        (EXACT,),
+    ),
+    Mutant(
+        "tiles step by the tile less half the overlap",
+        "detect/tiles.py",
+        "step = self.imgsz - self.overlap",
+        "step = self.imgsz - self.overlap // 2",
+        (EXACT, ORACLE, PROPERTIES),
+    ),
+    Mutant(
+        "scaled page with width and height swapped",
+        "detect/tiles.py",
+        "size = (max(1, round(page.shape[1] * scale)), max(1, round(page.shape[0] * scale)))",
+        "size = (max(1, round(page.shape[0] * scale)), max(1, round(page.shape[1] * scale)))",
+        (EXACT, ORACLE),
+    ),
+    Mutant(
+        "tile boxes half-visible dropped",
+        "detect/tiles.py",
+        "keep = (visible >= min_visible * np.maximum(area, 1e-6)) & (visible > 0)",
+        "keep = (visible > min_visible * np.maximum(area, 1e-6)) & (visible > 0)",
+        (EXACT,),
+    ),
+    Mutant(
+        "tile offsets added as y, x",
+        "detect/tiles.py",
+        "boxes[~cut] + [x0, y0, x0, y0]",
+        "boxes[~cut] + [y0, x0, y0, x0]",
+        (EXACT, ORACLE, PROPERTIES),
+    ),
+    Mutant(
+        "boxes cut by an inner tile edge kept",
+        "detect/tiles.py",
+        "all_boxes.append(boxes[~cut] + [x0, y0, x0, y0])",
+        "all_boxes.append(boxes + [x0, y0, x0, y0])",
+        (EXACT, ORACLE, PROPERTIES),
+    ),
+    Mutant(
+        "detector output not scaled back to the page",
+        "detect/predict.py",
+        "boxes = boxes / scale",
+        "boxes = boxes * 1.0",
+        (EXACT, ORACLE),
+    ),
+    Mutant(
+        "network input left in BGR order",
+        "detect/predict.py",
+        "torch.from_numpy(batch[..., ::-1].copy())",
+        "torch.from_numpy(batch.copy())",
+        (EXACT, ORACLE),
+    ),
+    Mutant(
+        "merge told the page is height x width",
+        "detect/predict.py",
+        "merge_tiles(parts, windows, round(width * scale), round(height * scale), self.iou)",
+        "merge_tiles(parts, windows, round(height * scale), round(width * scale), self.iou)",
+        (EXACT, ORACLE),
+    ),
+    Mutant(
+        "page boxes clipped to the page height in x",
+        "detect/predict.py",
+        "np.clip(np.floor(boxes[:, 0]), 0, width - 1)",
+        "np.clip(np.floor(boxes[:, 0]), 0, height - 1)",
+        (EXACT, ORACLE),
+    ),
+    Mutant(
+        "detections of a batch given to the wrong page",
+        "detect/predict.py",
+        "parts, found = found[: len(page_tiles)], found[len(page_tiles) :]",
+        "parts, found = found[-len(page_tiles) :], found[: -len(page_tiles)]",
+        (EXACT, ORACLE),
+    ),
+    # recognize: network input, class index → unicode, probabilities
+    Mutant(
+        "class index shifted by one at inference",
+        "recognize/predict.py",
+        "np.array(self.classes, dtype=object)[labels]",
+        "np.array(self.classes, dtype=object)[labels - 1]",
+        (ORACLE,),
+    ),
+    Mutant(
+        "softmax over the batch instead of the classes",
+        "recognize/predict.py",
+        "F.softmax(self.model(x), dim=1)",
+        "F.softmax(self.model(x), dim=0)",
+        (ORACLE,),
+    ),
+    Mutant(
+        "crops not scaled to 0-1",
+        "recognize/dataset.py",
+        "images.unsqueeze(1).float().div_(255)",
+        "images.unsqueeze(1).float()",
+        (EXACT, ORACLE),
+    ),
+    Mutant(
+        "training classes numbered from 1",
+        "recognize/dataset.py",
+        "index = {c: i for i, c in enumerate(classes)}",
+        "index = {c: i + 1 for i, c in enumerate(classes)}",
+        (ORACLE, "tests/test_recognizer.py::test_run_folder_checkpoints_and_interpretation"),
+    ),
+    # submit: points, CSV rows, metric, evaluation
+    Mutant(
+        "points frame with x and y swapped",
+        "submit/pipeline.py",
+        "(r.image_id, u, int(x), int(y), float(s) * float(p))",
+        "(r.image_id, u, int(y), int(x), float(s) * float(p))",
+        (ORACLE, "tests/test_pipeline.py::test_points_carry_detector_times_recognizer_scores"),
+    ),
+    Mutant(
+        "submission rows written as y x",
+        "submit/submission.py",
+        'format_labels(page["unicode"], page[["x", "y"]].to_numpy())',
+        'format_labels(page["unicode"], page[["y", "x"]].to_numpy())',
+        ("tests/test_submission.py", ORACLE, PROPERTIES),
+    ),
+    Mutant(
+        "a box claims a point already claimed (duplicates count twice)",
+        "submit/metric.py",
+        "free = np.flatnonzero(candidates[row] & ~taken)",
+        "free = np.flatnonzero(candidates[row])",
+        ("tests/test_metric.py", PROPERTIES),
+    ),
+    Mutant(
+        "metric ignores the class",
+        "submit/metric.py",
+        "    candidates &= np.asarray(truth_codes)[:, None] == np.asarray(pred_codes)[None, :]\n",
+        "",
+        ("tests/test_metric.py", PROPERTIES, ORACLE),
+    ),
+    Mutant(
+        "centre-hit recall over predicted boxes",
+        "submit/evaluate.py",
+        '"centre_hit_recall": found / max(n_true, 1)',
+        '"centre_hit_recall": found / max(n_pred, 1)',
+        (ORACLE,),
+    ),
+]
+
+
+def copy_tree(target: Path) -> None:
+    """Copy the files git tracks or would track (not .venv, build/ or caches) to ``target``."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout.split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_symlink() or not source.is_file():
+            continue  # .venv is a link to the environment; deleted files are listed too
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target / name)
+    fonts = ROOT / "build" / "fonts"
+    if fonts.is_dir():  # the same generated test pages as the real tree
+        (target / "build").mkdir(exist_ok=True)
+        (target / "build" / "fonts").symlink_to(fonts)
+
+
+def run_tests(tree: Path, tests: list[str]) -> tuple[int, str]:
+    """Run pytest on ``tests`` in ``tree``, stopping at the first failure: (exit status, output)."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}  # subprocesses import the copy, not an installed tree
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-x", "-q", "-rfE", "-p", "no:cacheprovider", *tests],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def first_failure(output: str) -> str:
+    """The test named on the first FAILED or ERROR line of pytest's summary, else the last line."""
+    for line in output.splitlines():
+        if line.startswith(("FAILED ", "ERROR ")):
+            kind, rest = line.split(" ", 1)
+            name = rest.split(" - ")[0]
+            return name if kind == "FAILED" else f"{name} (error)"
+    return output.strip().splitlines()[-1] if output.strip() else "(no output)"
+
+
+def apply(tree: Path, mutant: Mutant) -> str:
+    """Write the mutant into ``tree``; return the original text of its file."""
+    path = tree / mutant.path
+    text = path.read_text()
+    count = text.count(mutant.old)
+    if count != 1:
+        raise SystemExit(f"mutant {mutant.name!r}: {mutant.path} holds its text {count} times, not once")
+    path.write_text(text.replace(mutant.old, mutant.new))
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", help="run only the mutants whose name contains this text")
+    parser.add_argument("--list", action="store_true", help="list the mutants and exit")
+    args = parser.parse_args(argv)
+    mutants = [m for m in MUTANTS if not args.only or args.only in m.name]
+    if args.list or not mutants:
+        for m in mutants:
+            print(f"{m.name}  ({m.path}; {', '.join(m.tests)})")
+        return 0 if mutants else 2
+    with tempfile.TemporaryDirectory(prefix="mutants-") as folder:
+        tree = Path(folder)
+        copy_tree(tree)
+        for m in mutants:  # every mutant's text is there before any test runs
+            (tree / m.path).write_text(apply(tree, m))
+        tests = sorted({t for m in mutants for t in m.tests})
+        began = time.perf_counter()
+        status, output = run_tests(tree, tests)
+        if status != 0:
+            print(output[-3000:])
+            print(f"the unmutated copy fails its tests ({first_failure(output)}): fix that first")
+            return 1
+        print(f"unmutated copy: {len(tests)} test files pass ({time.perf_counter() - began:.0f} s)\n")
+        rows = []
+        for m in mutants:
+            original = apply(tree, m)
+            began = time.perf_counter()
+            status, output = run_tests(tree, list(m.tests))
+            (tree / m.path).write_text(original)
+            caught = "SURVIVED" if status == 0 else first_failure(output)
+            rows.append((m.name, m.path, caught))
+            print(f"{m.name}: {caught} ({time.perf_counter() - began:.0f} s)", flush=True)
+    widths = [max(len(r[k]) for r in rows) for k in range(2)]
+    print(f"\n{'mutation':<{widths[0]}}  {'file':<{widths[1]}}  caught by")
+    for name, path, caught in rows:
+        print(f"{name:<{widths[0]}}  {path:<{widths[1]}}  {caught}")
+    survived = [r for r in rows if r[2] == "SURVIVED"]
+    print(f"\n{len(rows) - len(survived)} of {len(rows)} mutants caught")
+    return 1 if survived else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
