@@ -30,10 +30,12 @@ from known_cases import (
 
 from data.annotations import read_annotations
 from data.crops import crop_page
+from data.errors import DataError
 from data.formats import read_points, read_translation, write_rows
 from data.io import read_image
 from recognize.predict import Recognizer
 from submit.evaluate import evaluate
+from submit.merge import merge
 from submit.metric import Score, score
 from submit.pipeline import Pipeline, points_frame
 from submit.predict import predict
@@ -71,7 +73,7 @@ def test_the_stub_network_answers_in_the_real_network_s_layout() -> None:
     configure()
     from ultralytics.nn.tasks import DetectionModel
 
-    from detect.train import MODEL_YAML
+    from detect.settings import MODEL_YAML
 
     model = DetectionModel(str(MODEL_YAML), nc=1, verbose=False).eval()
     with torch.no_grad():
@@ -141,6 +143,16 @@ def test_true_boxes_and_classes_score_one_through_submit(kaggle: Path, oracle: d
     ids, points = read_points(out)
     assert ids == list(PAGES)
     assert sorted(points.itertuples(index=False, name=None)) == expected_points()
+
+    parts = [tmp_path / f"part-{i}.csv" for i in range(2)]  # sharded: one page each, then merged
+    for i, part in enumerate(parts):
+        assert predict(kaggle, "detector.pt", "recognizer.pt", part, "cpu", 0, (i, 2))["pages"] == 1
+    merge(parts, kaggle, tmp_path / "merged.csv")
+    assert (tmp_path / "merged.csv").read_bytes() == out.read_bytes()
+    with pytest.raises(DataError, match="is in no part"):
+        merge(parts[:1], kaggle, tmp_path / "half.csv")
+    with pytest.raises(DataError, match="is also in"):
+        merge([parts[0], *parts], kaggle, tmp_path / "twice.csv")
 
 
 def test_evaluation_of_oracle_networks_is_exact(kaggle: Path, oracle: dict, tmp_path: Path) -> None:

@@ -15,7 +15,6 @@ from data.formats import read_points, read_sample_submission
 from detect.predict import Detector
 from recognize.predict import Recognizer
 from submit.evaluate import evaluate, table
-from submit.merge import merge
 from submit.metric import Score, score
 from submit.pipeline import PageReading, Pipeline, points_frame
 from submit.predict import predict
@@ -31,23 +30,12 @@ def test_submission_end_to_end(
     summary = predict(tiny_data, offline_detector["model"], tiny_recognizer, out, "cpu")
     ids, points = read_points(out)
     assert ids == read_sample_submission(tiny_data / "sample_submission.csv")
-    assert summary["points"] == len(points) > 0  # something to shard and merge below
+    assert summary["points"] == len(points)
     answers = read_annotations(tiny_data / "test_answers.csv")  # the F1 is the written file's
     assert summary["test"] == score(answers.boxes, answers.image_ids, points).as_dict()
     assert set(summary["stage_seconds"]) == {"read", "detect", "crop+binarize", "classify", "write"}
     assert json.loads(out.with_suffix(".json").read_text())["pages"] == len(ids)
     assert len(list((tmp_path / "pictures").glob("test_*.png"))) == 2
-
-    parts = [tmp_path / f"part-{i}.csv" for i in range(2)]
-    for i, part in enumerate(parts):
-        shard = predict(tiny_data, offline_detector["model"], tiny_recognizer, part, "cpu", 0, shard=(i, 2))
-        assert shard["pages"] == len(ids[i::2])
-    merge(parts, tiny_data, tmp_path / "merged.csv")
-    assert (tmp_path / "merged.csv").read_bytes() == out.read_bytes()
-    with pytest.raises(DataError, match="is in no part"):
-        merge(parts[:1], tiny_data, tmp_path / "half.csv")
-    with pytest.raises(DataError, match="is also in"):
-        merge([parts[0], *parts], tiny_data, tmp_path / "twice.csv")
 
 
 def test_held_out_evaluation(
