@@ -106,6 +106,20 @@ MUTANTS = [
         "held = whole_books(sizes, 2 * fraction * len(image_ids))",
         ("tests/test_recognizer_data.py",),
     ),
+    Mutant(
+        "resume continues although the inputs changed",
+        "data/runs.py",
+        "        if not changed:\n            return True",
+        "        if True:\n            return True",
+        ("tests/test_runs.py", "tests/test_recognizer.py"),
+    ),
+    Mutant(
+        "pages read ahead come back out of order",
+        "data/io.py",
+        "            if len(queue) > ahead:\n                yield queue.popleft().result()",
+        "            if len(queue) > ahead:\n                yield queue.pop().result()",
+        ("tests/test_io.py", ORACLE),
+    ),
     # detect: tiling, label files, network input, output back to the page
     Mutant(
         "detector labels drop the page scale",
@@ -209,8 +223,8 @@ MUTANTS = [
     Mutant(
         "softmax over the batch instead of the classes",
         "recognize/predict.py",
-        "F.softmax(self.model(x), dim=1)",
-        "F.softmax(self.model(x), dim=0)",
+        "F.softmax(logits.float(), dim=1)",
+        "F.softmax(logits.float(), dim=0)",
         (ORACLE,),
     ),
     Mutant(
@@ -226,6 +240,13 @@ MUTANTS = [
         "index = {c: i for i, c in enumerate(classes)}",
         "index = {c: i + 1 for i, c in enumerate(classes)}",
         (ORACLE, "tests/test_recognizer.py::test_run_folder_checkpoints_and_interpretation"),
+    ),
+    Mutant(
+        "two training processes share the same crops",
+        "recognize/distributed.py",
+        "positions[self.rank :: self.size]",
+        "positions[0 :: self.size]",
+        ("tests/test_distributed.py",),
     ),
     # submit: points, CSV rows, metric, evaluation
     Mutant(

@@ -1,0 +1,22 @@
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from data.errors import DataError
+from data.io import read_ahead
+
+
+def test_pages_read_ahead_come_in_order_and_errors_at_their_place(tmp_path: Path) -> None:
+    paths = []
+    for k in range(7):
+        paths.append(tmp_path / f"{k}.png")
+        cv2.imwrite(str(paths[-1]), np.full((3 + k, 5, 3), 10 * k, np.uint8))
+    pages = list(read_ahead(paths, ahead=2))
+    assert [(p.shape[0], int(p[0, 0, 0])) for p in pages] == [(3 + k, 10 * k) for k in range(7)]
+
+    reader = read_ahead([*paths[:3], tmp_path / "missing.jpg", *paths[3:]], ahead=2)
+    assert [int(next(reader)[0, 0, 0]) for _ in range(3)] == [0, 10, 20]
+    with pytest.raises(DataError, match=r"missing\.jpg: image file not found"):
+        next(reader)
