@@ -70,5 +70,8 @@ def image_size(path: str | Path) -> tuple[int, int]:
     try:
         with Image.open(path) as image:
             return image.size
+    except Image.DecompressionBombError:
+        limit = 2 * Image.MAX_IMAGE_PIXELS
+        raise DataError(path, f"image too large to open (over {limit:,} pixels)") from None
     except Exception as error:  # PIL (or a plugin hook someone installed on it) could not parse it
         raise DataError(path, f"unreadable or corrupt image ({error.__class__.__name__})") from None

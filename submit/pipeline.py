@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +14,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from data.crops import crop_page
+from data.errors import DataError
 from data.geometry import centres
 from data.io import read_image
 from detect.predict import Detector
@@ -46,17 +47,36 @@ class Pipeline:
         self.seconds: Counter[str] = Counter()
 
     @classmethod
-    def load(cls, detector: str | Path, recognizer: str | Path, device: str = "auto") -> Pipeline:
-        return cls(Detector.load(detector, device), Recognizer.load(recognizer, device))
+    def load(cls, detector: str | Path, recognizer: str | Path, device: str = "auto", **options) -> Pipeline:
+        """Both models from their files; ``options`` (conf, iou, batch) go to the detector."""
+        return cls(Detector.load(detector, device, **options), Recognizer.load(recognizer, device))
 
-    def read(self, paths: list[Path], desc: str = "reading pages") -> Iterator[PageReading]:
-        """Read every page (in chunks: detection and classification are batched across pages)."""
+    def read(
+        self,
+        paths: list[Path],
+        desc: str = "reading pages",
+        skip: Callable[[Path, DataError], None] | None = None,
+    ) -> Iterator[PageReading]:
+        """Read every page (in chunks: detection and classification are batched across pages).
+
+        An unreadable image raises DataError, or with ``skip`` is handed to it and left out.
+        """
         bar = tqdm(total=len(paths), desc=desc, unit="page")
         for start in range(0, len(paths), self.chunk):
-            chunk = paths[start : start + self.chunk]
             began = time.perf_counter()
-            pages = [read_image(p) for p in chunk]
+            chunk, pages = [], []
+            for path in paths[start : start + self.chunk]:
+                try:
+                    pages.append(read_image(path))
+                    chunk.append(path)
+                except DataError as error:
+                    if skip is None:
+                        raise
+                    skip(path, error)
             self.seconds["read"] += time.perf_counter() - began
+            if not pages:
+                bar.update(len(paths[start : start + self.chunk]))
+                continue
 
             began = time.perf_counter()
             found = list(self.detector.detect(pages))
@@ -77,7 +97,7 @@ class Pipeline:
             for k, (path, page, (boxes, scores)) in enumerate(zip(chunk, pages, found, strict=True)):
                 part = slice(offsets[k], offsets[k + 1])
                 yield PageReading(path.stem, page.shape[:2], boxes, scores, codes[part], probs[part])
-            bar.update(len(chunk))
+            bar.update(len(paths[start : start + self.chunk]))
         bar.close()
 
 

@@ -47,9 +47,14 @@ def test_held_out_evaluation(
         result["end_to_end"]["f1"],
     ]:
         assert 0 <= value <= 1
-    assert "end-to-end F1" in table(result)
+    assert "end-to-end F1" in table(result) and "transcription CER, reading order" in table(result)
     assert json.loads((tmp_path / "evaluate.json").read_text()) == json.loads(json.dumps(result))
     assert list((tmp_path / "pictures").glob("holdout_*.png"))
+    transcription, ordering = result["reading"]["transcription"], result["reading"]["ordering_only"]
+    assert transcription["characters"] == ordering["characters"] == result["characters"]
+    assert transcription["cer"] == transcription["edits"] / result["characters"]
+    viewer = (tmp_path / "viewer.html").read_text(encoding="utf-8")
+    assert viewer.count('<section class="page"') == len(holdout) and "ground truth" in viewer
 
 
 def test_blank_page_and_no_detections_give_empty_rows(
