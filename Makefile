@@ -4,6 +4,7 @@
 #   make submission FAST=1                small preset, ~5 min
 #   make submission DATA=path/to/kuzushiji-recognition DEVICE=cuda    the real Kaggle download
 #   make submission DATA=... DEVICE=0,1,2,3 NPROC=4                     four GPUs (torchrun + DDP)
+#   make read IMAGES=folder/              transcriptions of book pages in reading order, and a viewer
 #
 # Stages skip when their outputs are up to date; interrupted training resumes if its inputs are unchanged.
 SHELL := /bin/bash
@@ -54,8 +55,8 @@ stage = @printf '\n\033[1m==> %s\033[0m\n' "$(1)"
 
 .PHONY: help
 help:
-	@sed -n '1,8p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "targets: setup fonts data detector recognizer evaluate submission realpages upload lr-find bench scale test lint clean"
+	@sed -n '1,9p' Makefile | sed 's/^# \{0,1\}//'
+	@echo "targets: setup fonts data detector recognizer evaluate submission read realpages upload lr-find bench scale test mutants lint clean"
 
 # --- set-up ------------------------------------------------------------------------------------
 
@@ -154,6 +155,17 @@ realpages: $(MODELS) | $(STAMP)
 	$(PY) -m submit.evaluate --data $(REAL) --detector $(WORK)/detector/model.pt \
 		--recognizer $(WORK)/recognizer/model.pt --out $(WORK)/realpages --device $(DEVICE)
 
+# Transcriptions in reading order of page images (files or folders), with the run's models:
+# per page .txt, .json and .png in $(READ_OUT), and one viewer.html for them all.
+IMAGES ?=
+READ_OUT ?= $(WORK)/read
+.PHONY: read
+read: $(MODELS) | $(STAMP)
+	@if [ -z "$(IMAGES)" ]; then echo "usage: make read IMAGES=folder/ [FAST=1] [READ_OUT=dir]" >&2; exit 2; fi
+	$(call stage,reading $(IMAGES) into $(READ_OUT))
+	$(PY) -m submit.read $(IMAGES) --detector $(WORK)/detector/model.pt \
+		--recognizer $(WORK)/recognizer/model.pt --out $(READ_OUT) --device $(DEVICE)
+
 .PHONY: lr-find
 lr-find: $(WORK)/crops.npz | $(STAMP)
 	$(PY) -m recognize.lr_find --crops $< --run $(WORK)/lr_find --device $(DEVICE) $(RECOGNIZER_ARGS)
@@ -165,6 +177,7 @@ bench: $(WORK)/detector/model.pt $(WORK)/recognizer/model.pt $(WORK)/crops.npz
 	$(PY) bench/recognizer.py --crops $(WORK)/crops.npz --device $(DEVICE)
 	$(PY) bench/detector.py --data $(DATASET) --run $(WORK)/detector --device $(DEVICE)
 	$(PY) bench/pipeline.py --data $(DATASET) --work $(WORK) --device $(DEVICE)
+	$(PY) bench/order.py $(if $(wildcard $(REAL)/train.csv),--real $(REAL))
 
 # Every stage on 50, 100 and 200 pages of the `full` preset, extrapolated to the competition's size.
 scale: | $(STAMP) $(FONTS)/.unpacked

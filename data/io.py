@@ -7,7 +7,7 @@ import json
 import os
 import tempfile
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -72,19 +72,25 @@ def image_size(path: str | Path) -> tuple[int, int]:
     try:
         with Image.open(path) as image:
             return image.size
+    except Image.DecompressionBombError:
+        limit = 2 * Image.MAX_IMAGE_PIXELS
+        raise DataError(path, f"image too large to open (over {limit:,} pixels)") from None
     except Exception as error:  # PIL (or a plugin hook someone installed on it) could not parse it
         raise DataError(path, f"unreadable or corrupt image ({error.__class__.__name__})") from None
 
 
-def read_ahead(paths: Iterable[str | Path], ahead: int = 4, workers: int = 2) -> Iterator[np.ndarray]:
-    """Decode page images in background threads, up to ``ahead`` pages before the consumer, in order.
+def read_ahead(
+    paths: Iterable[str | Path], ahead: int = 4, workers: int = 2, read: Callable[[Path], Any] = read_image
+) -> Iterator[Any]:
+    """Decode page images (``read``) in background threads, up to ``ahead`` pages before the consumer,
+    in order.
 
     OpenCV releases the GIL while it decodes, so reading overlaps the model's work on earlier pages.
     """
     with ThreadPoolExecutor(workers, thread_name_prefix="read-ahead") as pool:
         queue: deque = deque()
         for path in paths:
-            queue.append(pool.submit(read_image, path))
+            queue.append(pool.submit(read, Path(path)))
             if len(queue) > ahead:
                 yield queue.popleft().result()
         while queue:

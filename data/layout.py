@@ -21,6 +21,7 @@ from data.glyphs import ink_box, smooth_field
 from data.paper import illustration, lay_ink, paper
 
 Box = tuple[int, int, int, int, int]  # class index, x, y, w, h
+Column = list[Box]  # the labelled boxes of one column, top to bottom
 
 
 def stamp(canvas: np.ndarray, alpha: np.ndarray, x: int, y: int) -> None:
@@ -49,11 +50,11 @@ def columns(
     rng: np.random.Generator,
     labelled: bool,
     keep_out: tuple[int, int, int, int] | None = None,
-) -> list[Box]:
-    """Write columns right to left inside ``area`` (x0, y0, x1, y1); return the labelled boxes."""
+) -> list[Column]:
+    """Write columns right to left inside ``area`` (x0, y0, x1, y1); return the labelled boxes by column."""
     left, top, right, bottom = area
     pitch = em * style.column_pitch
-    boxes: list[Box] = []
+    lines: list[Column] = []
     cx = right - pitch / 2
     n_columns = 0
     while cx - em / 2 > left:
@@ -61,6 +62,7 @@ def columns(
             rule_x = int(cx + pitch / 2)
             cv2.line(canvas, (rule_x, top), (rule_x, bottom), 0.85, max(1, int(em / 30)), cv2.LINE_AA)
         n_columns += 1
+        boxes: Column = []
         drift = rng.normal(0, 0.012)
         y = top + em * 0.25 + (rng.uniform(0.5, 2.5) * em if rng.random() < 0.15 else 0)
         end = bottom if rng.random() > 0.2 else top + rng.uniform(0.2, 1) * (bottom - top)
@@ -93,8 +95,10 @@ def columns(
                 boxes.append((k, x + bx, py + by, bw, bh))
             previous = (x + bx + bw // 2, py + by + bh)
             y += bh + em * style.line_gap * rng.uniform(0.4, 1.6)
+        if boxes:
+            lines.append(boxes)
         cx -= pitch * rng.uniform(0.97, 1.03)
-    return boxes
+    return lines
 
 
 def rule_frame(canvas: np.ndarray, area: tuple[int, int, int, int], em: float, kind: int) -> None:
@@ -134,8 +138,11 @@ def sheets(style: BookStyle, height: int, width: int, rng: np.random.Generator) 
     return [(middle, y0, x1, y1), (x0, y0, middle, y1)]  # right page first: read right to left
 
 
-def render(writer: Writer, style: BookStyle, seed: int, scale: float) -> tuple[np.ndarray, list[Box]]:
-    """Render one photographed page (uint8 BGR) and its labelled boxes."""
+def render(writer: Writer, style: BookStyle, seed: int, scale: float) -> tuple[np.ndarray, list[Column]]:
+    """One photographed page (uint8 BGR) and its labelled boxes by column, in the order of writing.
+
+    That is the reading order: the right page first, a table's rows top to bottom, columns right to left.
+    """
     rng = np.random.default_rng(seed)
     height = int(style.height * scale * rng.uniform(0.98, 1.02))
     width = int(height * style.aspect * rng.uniform(0.98, 1.02))
@@ -145,7 +152,7 @@ def render(writer: Writer, style: BookStyle, seed: int, scale: float) -> tuple[n
     photo += 6 * smooth_field((height, width), 3, rng)[..., None]
     front = np.zeros((height, width), np.float32)
     back = np.zeros((height // 2, width // 2), np.float32)
-    boxes: list[Box] = []
+    lines: list[Column] = []
     for sx0, sy0, sx1, sy1 in sheets(style, height, width, rng):
         sheet = paper(sy1 - sy0, sx1 - sx0, style.paper_rgb, style.stains, rng)
         photo[sy0:sy1, sx0:sx1] = sheet
@@ -176,7 +183,7 @@ def render(writer: Writer, style: BookStyle, seed: int, scale: float) -> tuple[n
                 continue
         if not blank:
             for band in bands(style, front, inner, em, rng):
-                boxes += columns(
+                lines += columns(
                     writer, style, front, band, em * (0.75 if style.table else 1), rng, True, keep_out
                 )
         half = tuple(v // 2 for v in inner)
@@ -190,4 +197,4 @@ def render(writer: Writer, style: BookStyle, seed: int, scale: float) -> tuple[n
     photo = cv2.GaussianBlur(photo, (0, 0), rng.uniform(0.5, 0.9) * max(1.0, em / 130))
     noise = cv2.resize(rng.normal(0, 3, (height // 2, width // 2)).astype(np.float32), (width, height))
     photo += noise[..., None]
-    return np.clip(photo, 0, 255).astype(np.uint8), boxes
+    return np.clip(photo, 0, 255).astype(np.uint8), lines

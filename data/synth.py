@@ -2,8 +2,9 @@
 
 ``python -m data.synth --out DIR [--preset default|fast|full|tiny] [--seed 0] [--pages N]`` writes
 DIR/ with train.csv, unicode_translation.csv, sample_submission.csv, train_images/*.jpg,
-test_images/*.jpg, test_answers.csv (the truth for the test pages, in train.csv format) and
-synth.json. Pages have the competition's geometry in pixels (``layout``), classes its long tail
+test_images/*.jpg, test_answers.csv (the truth for the test pages, in train.csv format),
+reading_order.csv (the column and position of every box: ``data.reading``) and synth.json.
+Pages have the competition's geometry in pixels (``layout``), classes its long tail
 (``classes``). ``full`` has the competition's size: 3,881 train pages in 28 books and 4,150
 test pages. Generation runs in parallel and resumes: an interrupted run keeps the pages it
 finished in ``DIR.partial`` and goes on from there. The same seed gives the same bytes.
@@ -33,8 +34,9 @@ from data.fonts import Face, coverage, glyph_faces
 from data.formats import write_rows, write_translation
 from data.glyphs import GlyphBank
 from data.io import write_json, write_text
-from data.layout import Box, render
+from data.layout import Column, render
 from data.plan import PRESETS, PageJob, pages_of, plan
+from data.reading import READING_ORDER, write_reading_order
 
 # --- workers -------------------------------------------------------------------------------------
 
@@ -61,19 +63,19 @@ def _init_worker(faces: tuple[Face, ...], classes: Inventory, scale: float) -> N
     _writer, _scale = writer_for(faces, classes), scale
 
 
-def render_page(job: PageJob) -> list[Box]:
-    """Render one page to ``job.path`` (JPEG) and its boxes to a sidecar JSON; return the boxes."""
+def render_page(job: PageJob) -> list[Column]:
+    """Render one page to ``job.path`` (JPEG) and its boxes to a sidecar JSON; return them by column."""
     done = Path(job.path).with_suffix(".json")
     if done.is_file():  # finished by an earlier, interrupted run
-        return [tuple(b) for b in json.loads(done.read_text())]
+        return [[tuple(b) for b in column] for column in json.loads(done.read_text())]
     assert _writer is not None
-    page, boxes = render(_writer, job.style, job.seed, _scale)
+    page, columns = render(_writer, job.style, job.seed, _scale)
     quality = int(np.random.default_rng(job.seed).integers(82, 94))
     ok, encoded = cv2.imencode(".jpg", page, [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok
     Path(job.path).write_bytes(encoded.tobytes())
-    write_text(done, json.dumps(boxes))
-    return boxes
+    write_text(done, json.dumps(columns))
+    return columns
 
 
 # --- the whole data set ------------------------------------------------------------------------
@@ -86,7 +88,9 @@ def drawable(faces: tuple[Face, ...]) -> frozenset[str]:
     return frozenset(chr(c) for c, n in counts.items() if n >= need)
 
 
-def annotations(jobs: list[PageJob], page_boxes: list[list[Box]], codes: list[str]) -> Annotations:
+def annotations(jobs: list[PageJob], pages: list[list[Column]], codes: list[str]) -> Annotations:
+    """The pages' boxes as annotations, each page's in reading order."""
+    page_boxes = [[b for column in columns for b in column] for columns in pages]
     owners = [job.image_id for job, boxes in zip(jobs, page_boxes, strict=True) for _ in boxes]
     flat = [b for boxes in page_boxes for b in boxes]
     values = np.array([b[1:] for b in flat], dtype=np.int64).reshape(-1, 4)
@@ -138,6 +142,9 @@ def generate(
     codes = classes.codes
     write_annotations(annotations(train, results[: len(train)], codes), partial / "train.csv")
     write_annotations(annotations(test, results[len(train) :], codes), partial / "test_answers.csv")
+    lengths = [[len(column) for column in columns] for columns in results]
+    ids = [job.image_id for job in train + test]
+    write_reading_order(zip(ids, lengths, strict=True), partial / READING_ORDER)
     unused = [c for c in range(0x4E00, 0xA000) if chr(c) not in set(classes.chars)]
     extra = {chr(c) for c in unused[: max(1, len(classes.chars) // 8)]}  # listed but never used, as in Kaggle
     table = {f"U+{ord(c):04X}": c for c in sorted(set(classes.chars) | extra, key=ord)}
@@ -148,7 +155,7 @@ def generate(
         ["image_id", "labels"],
         [(job.image_id, placeholder) for job in sorted(test, key=lambda j: j.image_id)],
     )
-    train_boxes = results[: len(train)]
+    train_boxes = [[b for column in columns for b in column] for columns in results[: len(train)]]
     summary = {
         **stamp,
         "train_pages": len(train),

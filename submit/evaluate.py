@@ -1,8 +1,10 @@
 """End-to-end evaluation on held-out books that neither model saw.
 
 Reports, in one table and evaluate.json: the detector's centre-hit recall (and IoU-0.5 precision
-and recall), the recognizer's accuracy on the characters the detector found, and the competition
-F1 with its precision and recall; draws pictures of held-out pages with mistakes marked.
+and recall), the recognizer's accuracy on the characters the detector found, the competition
+F1 with its precision and recall, and the character error rate of the transcriptions in reading
+order and of the ordering alone (``submit.transcribe``); draws pictures of held-out pages with
+mistakes marked and writes the page viewer, viewer.html.
 """
 
 from __future__ import annotations
@@ -17,9 +19,14 @@ from data.annotations import load_train
 from data.errors import DataError, run_cli
 from data.geometry import centre_owner, iou_matches
 from data.io import read_image, write_json
+from data.reading import true_order
+from submit.cer import cer
 from submit.metric import score
+from submit.order import reading_order
 from submit.picture import draw_page
 from submit.pipeline import Pipeline, points_frame
+from submit.transcribe import chars_of, reading_scores, truth_text
+from submit.viewer import ViewerPage, embedded_jpeg, write_viewer
 
 
 def evaluate(
@@ -30,8 +37,9 @@ def evaluate(
     out: str | Path,
     device: str = "auto",
     pictures: int = 3,
+    viewer: int = 20,
 ) -> dict:
-    """Run the pipeline on the split's held-out pages; write evaluate.json and pictures/ into ``out``.
+    """Run the pipeline on the split's held-out pages; write evaluate.json, pictures/ and viewer.html.
 
     Without a split every page of ``data`` is read: an outside set no model saw, such as real pages.
     """
@@ -60,6 +68,9 @@ def evaluate(
         right += int((reading.unicodes[owner[hit]] == codes[hit]).sum())
         known += int(np.isin(codes, classes).sum())
     end_to_end = score(truth.boxes, truth.image_ids, points_frame(readings))
+    orders = true_order(data, {r.image_id: pages[r.image_id] for r in readings})
+    ordered = {r.image_id: reading_order(r.boxes) for r in readings}
+    texts = {r.image_id: ordered[r.image_id].text(chars_of(r.unicodes)) for r in readings}
     result = {
         "pages": len(readings),
         "characters": n_true,
@@ -75,6 +86,7 @@ def evaluate(
             "known_class_share": known / max(n_true, 1),  # characters whose class it was trained on
         },
         "end_to_end": end_to_end.as_dict(),
+        "reading": reading_scores(texts, pages, orders),
         "stage_seconds": {k: round(v, 2) for k, v in pipeline.seconds.items()},
     }
     write_json(out / "evaluate.json", result)
@@ -86,6 +98,13 @@ def evaluate(
             pages[reading.image_id],
             out / "pictures" / f"holdout_{reading.image_id}.png",
         )
+    shown = []
+    for r in readings[:viewer]:
+        picture = embedded_jpeg(read_image(data / "train_images" / f"{r.image_id}.jpg"))
+        true = truth_text(pages[r.image_id], orders[r.image_id])
+        note = f"transcription CER {cer([(texts[r.image_id], true)])['cer']:.4f}"
+        shown.append(ViewerPage(picture, r, ordered[r.image_id], pages[r.image_id], true, note))
+    write_viewer(out / "viewer.html", f"Held-out pages: {data}", shown, table(result))
     return result
 
 
@@ -101,6 +120,12 @@ def table(result: dict) -> str:
         ("end-to-end F1", f"{e['f1']:.4f}"),
         ("end-to-end precision / recall", f"{e['precision']:.4f} / {e['recall']:.4f}"),
     ]
+    if "reading" in result:
+        t, o = result["reading"]["transcription"], result["reading"]["ordering_only"]
+        rows += [
+            ("transcription CER, reading order", f"{t['cer']:.4f}"),
+            ("CER of the ordering alone (true boxes)", f"{o['cer']:.4f}"),
+        ]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
@@ -116,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result = evaluate(args.data, args.split, args.detector, args.recognizer, args.out, args.device)
     print(table(result))
-    print(f"details: {Path(args.out) / 'evaluate.json'}, pictures: {Path(args.out) / 'pictures'}")
+    out = Path(args.out)
+    print(f"details: {out / 'evaluate.json'}, pictures: {out / 'pictures'}, viewer: {out / 'viewer.html'}")
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,8 +14,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from data.crops import crop_page
+from data.errors import DataError
 from data.geometry import centres
-from data.io import read_ahead
+from data.io import read_ahead, read_image
 from detect.predict import Detector
 from recognize.predict import Recognizer
 
@@ -46,19 +47,39 @@ class Pipeline:
         self.seconds: Counter[str] = Counter()
 
     @classmethod
-    def load(cls, detector: str | Path, recognizer: str | Path, device: str = "auto") -> Pipeline:
-        return cls(Detector.load(detector, device), Recognizer.load(recognizer, device))
+    def load(cls, detector: str | Path, recognizer: str | Path, device: str = "auto", **options) -> Pipeline:
+        """Both models from their files; ``options`` (conf, iou, batch) go to the detector."""
+        return cls(Detector.load(detector, device, **options), Recognizer.load(recognizer, device))
 
-    def read(self, paths: list[Path], desc: str = "reading pages") -> Iterator[PageReading]:
+    def read(
+        self,
+        paths: list[Path],
+        desc: str = "reading pages",
+        skip: Callable[[Path, DataError], None] | None = None,
+    ) -> Iterator[PageReading]:
         """Read every page, in chunks: detection and classification are batched across the pages
-        of a chunk, while background threads decode the next pages (``read`` time is the wait)."""
+        of a chunk, while background threads decode the next pages (``read`` time is the wait).
+
+        An unreadable image raises DataError, or with ``skip`` is handed to it and left out.
+        """
         bar = tqdm(total=len(paths), desc=desc, unit="page")
-        images = read_ahead(paths, ahead=2 * self.chunk)
+        images = read_ahead(paths, ahead=2 * self.chunk, read=image_or_error)
         for start in range(0, len(paths), self.chunk):
-            chunk = paths[start : start + self.chunk]
             began = time.perf_counter()
-            pages = [next(images) for _ in chunk]
+            chunk, pages = [], []
+            for path in paths[start : start + self.chunk]:
+                page = next(images)
+                if isinstance(page, DataError):
+                    if skip is None:
+                        raise page
+                    skip(path, page)
+                else:
+                    pages.append(page)
+                    chunk.append(path)
             self.seconds["read"] += time.perf_counter() - began
+            if not pages:
+                bar.update(len(paths[start : start + self.chunk]))
+                continue
 
             began = time.perf_counter()
             found = list(self.detector.detect(pages))
@@ -79,8 +100,16 @@ class Pipeline:
             for k, (path, page, (boxes, scores)) in enumerate(zip(chunk, pages, found, strict=True)):
                 part = slice(offsets[k], offsets[k + 1])
                 yield PageReading(path.stem, page.shape[:2], boxes, scores, codes[part], probs[part])
-            bar.update(len(chunk))
+            bar.update(len(paths[start : start + self.chunk]))
         bar.close()
+
+
+def image_or_error(path: Path) -> np.ndarray | DataError:
+    """The page image, or the DataError that reading it raised (for ``read``'s ``skip``)."""
+    try:
+        return read_image(path)
+    except DataError as error:
+        return error
 
 
 def points_frame(readings: list[PageReading]) -> pd.DataFrame:

@@ -49,9 +49,14 @@ def test_held_out_evaluation(
     assert d["centre_hit_recall"] == r["detected_characters"] / result["characters"]
     assert e["tp"] + e["fn"] == result["characters"] and e["tp"] + e["fp"] == d["predicted_boxes"]
     assert e["f1"] == Score(e["tp"], e["fp"], e["fn"]).f1
-    assert "end-to-end F1" in table(result)
+    assert "end-to-end F1" in table(result) and "transcription CER, reading order" in table(result)
     assert json.loads((tmp_path / "evaluate.json").read_text()) == json.loads(json.dumps(result))
     assert list((tmp_path / "pictures").glob("holdout_*.png"))
+    transcription, ordering = result["reading"]["transcription"], result["reading"]["ordering_only"]
+    assert transcription["characters"] == ordering["characters"] == result["characters"]
+    assert transcription["cer"] == transcription["edits"] / result["characters"]
+    viewer = (tmp_path / "viewer.html").read_text(encoding="utf-8")
+    assert viewer.count('<section class="page"') == len(holdout) and "ground truth" in viewer
 
 
 def test_blank_page_and_no_detections_give_empty_rows(

@@ -1,0 +1,35 @@
+"""Character error rate: the edit distance of a transcription to the truth, per character of the truth."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+
+def edit_distance(a: Sequence, b: Sequence) -> int:
+    """Levenshtein distance: the fewest insertions, deletions and substitutions turning ``a`` into ``b``."""
+    if len(a) < len(b):
+        a, b = b, a
+    row = list(range(len(b) + 1))
+    for i, item in enumerate(a, 1):
+        diagonal, row[0] = row[0], i
+        for j, other in enumerate(b, 1):
+            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (item != other))
+    return row[-1]
+
+
+def cer(pairs: Iterable[tuple[Sequence, Sequence]]) -> dict:
+    """Pooled CER of (transcription, truth) pairs: total edits over total truth characters.
+
+    Line breaks are not characters: a text's columns are compared as one sequence.
+    """
+    edits = characters = 0
+    for text, truth in pairs:
+        text, truth = strip_breaks(text), strip_breaks(truth)
+        edits += edit_distance(text, truth)
+        characters += len(truth)
+    return {"cer": edits / max(characters, 1), "edits": edits, "characters": characters}
+
+
+def strip_breaks(text: Sequence) -> Sequence:
+    """A string without its line breaks; any other sequence as it is."""
+    return text.replace("\n", "") if isinstance(text, str) else text

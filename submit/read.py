@@ -1,0 +1,134 @@
+"""Read book pages into text: ``python -m submit.read PAGES... --out DIR --detector M --recognizer M``.
+
+PAGES are image files or folders of them. Per page, DIR gets ``<page>.txt`` (the transcription in
+reading order: columns right to left, characters top to bottom, a line break between columns,
+side readings left out), ``<page>.json`` (every character's box, unicode, probability, column
+and position) and ``<page>.png`` (the page with the characters drawn); for all of them one
+``viewer.html`` (``submit.viewer``) and ``read.json`` (what was read and what was skipped).
+An image that cannot be read, is too small to be a page or too large to read whole is named
+in one line and skipped; the other pages are still read (exit status 1 when any was skipped).
+A page without characters gives an empty transcription.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+from PIL import Image
+
+from data.errors import DataError, run_cli, warn
+from data.io import image_size, read_image, write_json, write_text
+from submit.order import reading_order
+from submit.picture import draw_page
+from submit.pipeline import Pipeline
+from submit.transcribe import page_record
+from submit.viewer import ViewerPage, embedded_jpeg, write_viewer
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
+MIN_SIDE = 32  # pixels: anything smaller is no page
+MAX_PIXELS = 100_000_000  # a real spread is ~20 million pixels
+
+
+def page_files(inputs: list[str | Path]) -> list[Path]:
+    """The image files named, and those inside the folders named (sorted); DataError if none or a clash."""
+    files: list[Path] = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            files += sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        elif item.is_file():
+            files.append(item)
+        else:
+            raise DataError(item, "no such file or folder")
+    if not files:
+        suffixes = " ".join(sorted(IMAGE_SUFFIXES))
+        raise DataError(", ".join(map(str, inputs)), f"no page images ({suffixes})")
+    seen: dict[str, Path] = {}
+    for path in files:
+        if path.stem in seen:
+            raise DataError(path, f"two pages would write the same files (also {seen[path.stem]})")
+        seen[path.stem] = path
+    return files
+
+
+def check_page(path: Path, max_pixels: int) -> None:
+    """DataError unless the file is an image of a plausible page size (from its header only)."""
+    with warnings.catch_warnings():  # a large image gets our message, not PIL's bomb warning
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        width, height = image_size(path)
+    if min(width, height) < MIN_SIDE:
+        raise DataError(path, f"{width}x{height} pixels is too small to be a page")
+    if width * height > max_pixels:
+        raise DataError(
+            path, f"{width}x{height} pixels is more than {max_pixels:,} (--max-pixels): shrink it to read it"
+        )
+
+
+def read_pages(
+    inputs: list[str | Path],
+    detector: str | Path,
+    recognizer: str | Path,
+    out: str | Path,
+    device: str = "auto",
+    max_pixels: int = MAX_PIXELS,
+    conf: float = 0.25,
+) -> dict:
+    """Read the pages into ``out`` (boxes the detector is ``conf`` sure of); return read.json's summary."""
+    out = Path(out)
+    skipped: dict[str, str] = {}
+
+    def skip(path: Path, error: DataError) -> None:
+        warn(f"skipped {error}")
+        skipped[str(path)] = error.problem
+
+    files = []
+    for path in page_files(inputs):
+        try:
+            check_page(path, max_pixels)
+            files.append(path)
+        except DataError as error:
+            skip(path, error)
+    pipeline = Pipeline.load(detector, recognizer, device, conf=conf)
+    pages, viewer, by_name = [], [], {p.stem: p for p in files}
+    for reading in pipeline.read(files, "reading pages", skip):
+        path = by_name[reading.image_id]
+        order = reading_order(reading.boxes)
+        record = {"file": str(path), **page_record(reading, order)}
+        write_text(out / f"{reading.image_id}.txt", record["text"] + ("\n" if record["text"] else ""))
+        write_json(out / f"{reading.image_id}.json", record)
+        image = read_image(path)
+        draw_page(image, reading, None, out / f"{reading.image_id}.png")
+        note = f"{path} · {len(order.sequence)} characters"
+        viewer.append(ViewerPage(embedded_jpeg(image), reading, order, note=note))
+        pages.append({"page": reading.image_id, "file": str(path), "characters": len(order.sequence)})
+    summary = {"out": str(out), "pages": pages, "skipped": skipped}
+    write_viewer(out / "viewer.html", "Transcriptions", viewer, f"{len(pages)} pages read")
+    write_json(out / "read.json", summary)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pages", nargs="+", help="page images or folders of them")
+    parser.add_argument("--out", required=True, help="folder for the transcriptions")
+    parser.add_argument("--detector", required=True, help="detector model.pt")
+    parser.add_argument("--recognizer", required=True, help="recognizer model.pt")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--max-pixels", type=int, default=MAX_PIXELS, help="refuse larger images")
+    parser.add_argument("--conf", type=float, default=0.25, help="the detector's confidence threshold")
+    args = parser.parse_args(argv)
+    summary = read_pages(
+        args.pages, args.detector, args.recognizer, args.out, args.device, args.max_pixels, args.conf
+    )
+    characters = sum(p["characters"] for p in summary["pages"])
+    print(f"read {len(summary['pages'])} pages ({characters} characters) into {args.out}: viewer.html")
+    if summary["skipped"]:
+        print(f"skipped {len(summary['skipped'])} (named above; read.json lists them)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)
