@@ -36,11 +36,14 @@ class Recognizer:
         return cls(model, list(checkpoint["classes"]), device)
 
     @torch.inference_mode()
-    def predict(self, crops: np.ndarray, batch: int = 1024, with_maps: bool = False):
+    def predict(self, crops: np.ndarray, batch: int | None = None, with_maps: bool = False):
         """(n, 32, 32) uint8 crops → (unicodes, probabilities[, heatmaps (n, 32, 32) in 0–1]).
 
         One host-to-device copy of uint8 crops per batch; the float input is made on the device.
+        Batches default to 1,024 crops on a GPU and 128 on the CPU, where activations of larger
+        batches leave the cache (measured: 6,000 crops in 1.2 s at 128, 2.3 s at 256, 3.0 s at 1,024).
         """
+        batch = batch or (1024 if self.cuda else 128)
         codes, probs, maps = [], [], []
         for start in range(0, len(crops), batch):
             x = to_input(torch.from_numpy(np.ascontiguousarray(crops[start : start + batch])).to(self.device))
