@@ -21,6 +21,7 @@ from data.geometry import centre_owner, iou_matches
 from data.io import read_image, write_json
 from data.reading import true_order
 from submit.cer import cer
+from submit.losses import accuracy_on_true_boxes, shortfall
 from submit.metric import score
 from submit.order import reading_order
 from submit.picture import draw_page
@@ -48,6 +49,7 @@ def evaluate(
     holdout = truth.image_ids if split is None else json.loads(Path(split).read_text())["holdout"]
     if not holdout:
         raise DataError(split or data, "no held-out pages")
+    trained = truth.boxes[~truth.boxes["image_id"].isin(holdout)]["unicode"].value_counts().to_dict()
     truth = truth.subset(holdout)
     pages = truth.page_boxes()
     pipeline = Pipeline.load(detector, recognizer, device)
@@ -84,8 +86,12 @@ def evaluate(
             "accuracy_on_detected": right / max(found, 1),
             "detected_characters": found,
             "known_class_share": known / max(n_true, 1),  # characters whose class it was trained on
+            "accuracy_on_true_boxes": accuracy_on_true_boxes(
+                pipeline.recognizer, data / "train_images", pages
+            ),
         },
         "end_to_end": end_to_end.as_dict(),
+        "lost": shortfall(readings, pages, trained),
         "reading": reading_scores(texts, pages, orders),
         "stage_seconds": {k: round(v, 2) for k, v in pipeline.seconds.items()},
     }
@@ -116,10 +122,19 @@ def table(result: dict) -> str:
         ("detector centre-hit recall", f"{d['centre_hit_recall']:.4f}"),
         ("detector precision / recall @ IoU 0.5", f"{d['precision_iou50']:.4f} / {d['recall_iou50']:.4f}"),
         ("recognizer accuracy on detected", f"{r['accuracy_on_detected']:.4f}"),
+        ("recognizer accuracy on the true boxes", f"{r.get('accuracy_on_true_boxes', float('nan')):.4f}"),
         ("characters of a class the recognizer knows", f"{r.get('known_class_share', 1):.4f}"),
         ("end-to-end F1", f"{e['f1']:.4f}"),
         ("end-to-end precision / recall", f"{e['precision']:.4f} / {e['recall']:.4f}"),
     ]
+    if "lost" in result:
+        lost = result["lost"]
+        rows.append(("missed characters / spurious boxes", f"{lost['missed']} / {lost['spurious']}"))
+        rows += [
+            (f"  accuracy on found, class trained {name}", f"{b['accuracy']:.4f} of {b['found']}")
+            for name, b in lost["by_training_count"].items()
+            if b["found"]
+        ]
     if "reading" in result:
         t, o = result["reading"]["transcription"], result["reading"]["ordering_only"]
         rows += [

@@ -278,6 +278,13 @@ MUTANTS = [
         ("tests/test_metric.py", PROPERTIES, ORACLE),
     ),
     Mutant(
+        "spurious boxes counted over the true boxes",
+        "submit/losses.py",
+        ".any(axis=0)).sum())",
+        ".any(axis=1)).sum())",
+        ("tests/test_losses.py",),
+    ),
+    Mutant(
         "centre-hit recall over predicted boxes",
         "submit/evaluate.py",
         '"centre_hit_recall": found / max(n_true, 1)',

@@ -168,12 +168,15 @@ def test_evaluation_of_oracle_networks_is_exact(kaggle: Path, oracle: dict, tmp_
         "accuracy_on_detected": 1.0,
         "detected_characters": N_CHARACTERS,
         "known_class_share": 1.0,
+        "accuracy_on_true_boxes": 1.0,
     }
     assert result["end_to_end"] == Score(N_CHARACTERS, 0, 0).as_dict()
+    assert (result["lost"]["missed"], result["lost"]["spurious"]) == (0, 0)
 
     oracle["shift"] = 1  # every class read as the next one
     result = evaluate(kaggle, None, "detector.pt", "recognizer.pt", tmp_path / "shifted", "cpu", pictures=0)
     assert result["recognizer"]["accuracy_on_detected"] == 0.0
+    assert result["recognizer"]["accuracy_on_true_boxes"] == 0.0
     assert result["detector"]["centre_hit_recall"] == 1.0
     assert result["end_to_end"] == Score(0, N_CHARACTERS, N_CHARACTERS).as_dict()
 
