@@ -16,7 +16,7 @@ from tqdm import tqdm
 from data.annotations import Annotations, load_train
 from data.errors import run_cli
 from data.io import atomic_path, read_image
-from data.sources import page_sources, source_names
+from data.sources import first_source, page_sources, source_names
 
 SIZE = 32
 
@@ -131,14 +131,14 @@ def build_crops(
     order = np.concatenate([g.index.to_numpy() for _, g in groups]) if groups else np.zeros(0, np.int64)
     images = np.concatenate(parts) if parts else np.zeros((0, SIZE, SIZE), np.uint8)
     pages = boxes["image_id"].to_numpy(str)[order]
-    source = page_sources or {}
+    named = [(page_sources or {}).get(p, ("data", 1.0)) for p in pages]
     return CropSet(
         images=images,
         unicodes=boxes["unicode"].to_numpy(str)[order],
         pages=pages,
         samples=order.astype(np.int64),
-        sources=np.array([source.get(p, ("data", 1.0))[0] for p in pages]) if source else None,
-        weights=np.array([source.get(p, ("data", 1.0))[1] for p in pages], np.float32) if source else None,
+        sources=np.array([n for n, _ in named]) if named else None,
+        weights=np.array([w for _, w in named], np.float32) if named else None,
         source_names=np.array(source_names) if source_names else None,
     )
 
@@ -177,13 +177,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", required=True, help="Kaggle-layout folder (train.csv, train_images/)")
     parser.add_argument("--split", help="split.json from data.split: crop only its 'fit' pages")
     parser.add_argument("--out", required=True, help="output .npz")
-    parser.add_argument(
-        "--rare-below", type=int, default=0, help="classes of the real source with fewer crops than this ..."
-    )
+    parser.add_argument("--real-only", action="store_true", help="only the first source's pages")
+    parser.add_argument("--rare-below", type=int, default=0, help="real classes with fewer crops than this")
     parser.add_argument("--renders", type=int, default=20, help="... get this many font renders each")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    fit = json.loads(Path(args.split).read_text())["fit"] if args.split else None
+    fit = json.loads(Path(args.split).read_text())["fit"] if args.split else load_train(args.data).image_ids
+    if args.real_only:
+        fit = first_source(args.data, fit)
     crops, note = make_crops(args.data, fit, args.rare_below, args.renders, args.seed)
     crops.save(args.out)
     pages = len(set(crops.pages[crops.sources != "renders"].tolist()))

@@ -25,10 +25,9 @@ def build(
 
 
 def start_from(model: CharNet, checkpoint: dict, classes: list[str]) -> tuple[int, int]:
-    """Copy a trained model's weights into ``model``: every tensor of the same shape, and the output
-    layer's rows class by class (matched by unicode; a class it did not know keeps its fresh row).
-
-    Returns (tensors copied, classes matched).
+    """Copy a trained model's weights into ``model``: every float tensor of the same shape (weights
+    and BatchNorm statistics), and the output layer's rows class by class (matched by unicode; a
+    class it did not know keeps its fresh row). Returns (tensors copied, classes matched).
     """
     own = model.state_dict()
     state = {k: v.to(own[k].device) if k in own else v for k, v in checkpoint["state_dict"].items()}
@@ -36,7 +35,8 @@ def start_from(model: CharNet, checkpoint: dict, classes: list[str]) -> tuple[in
     bias = out[: -len("weight")] + "bias"
     copied = 0
     for name, tensor in state.items():
-        if name not in (out, bias) and name in own and own[name].shape == tensor.shape:
+        same = name in own and own[name].shape == tensor.shape and tensor.is_floating_point()
+        if name not in (out, bias) and same:
             own[name] = tensor.clone()
             copied += 1
     index = {c: i for i, c in enumerate(checkpoint["classes"])}

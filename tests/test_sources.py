@@ -192,3 +192,18 @@ def test_read_sources_of_a_plain_folder_is_none(tmp_path: Path) -> None:
     (tmp_path / "sources.json").write_text("{}")
     with pytest.raises(DataError, match="not a sources file"):
         read_sources(tmp_path)
+
+
+def test_crops_of_the_real_source_only_with_renders_of_its_rare_classes(union: Path, tmp_path: Path) -> None:
+    from data.crops import main
+
+    main(["--data", str(union), "--out", str(tmp_path / "c.npz"), "--real-only", "--rare-below", "2"])
+    crops = CropSet.load(tmp_path / "c.npz")
+    real = crops.sources == "real"
+    assert crops.unicodes[real].tolist() == ["U+306B", "U+306E", "U+306B", "U+4E00"]  # no gen.set crop
+    renders = crops.sources == "renders"
+    assert crops.unicodes[renders].tolist() == ["U+306E"] * 20 + ["U+4E00"] * 20  # one real crop each
+    assert (
+        crops.source_names.tolist() == ["real", "gen.set", "renders"] and crops.real.tolist() == real.tolist()
+    )
+    assert len(set(crops.samples.tolist())) == len(crops)  # renders get their own sample ids
