@@ -5,6 +5,8 @@
 #   make submission DATA=path/to/kuzushiji-recognition DEVICE=cuda    the real Kaggle download
 #   make submission DATA=... DEVICE=0,1,2,3 NPROC=4                     four GPUs (torchrun + DDP)
 #   make read IMAGES=folder/              transcriptions of book pages in reading order, and a viewer
+#   make submission DATA=path/to/real EXTRA=default    real pages plus the embedded stand-in
+#   make realcheck                        leave one real book out: stand-in, real pages, both
 #
 # Stages skip when their outputs are up to date; interrupted training resumes if its inputs are unchanged.
 SHELL := /bin/bash
@@ -29,12 +31,35 @@ TORCH_PAIR := torch==2.14.1 torchvision==0.29.1
 endif
 
 ifeq ($(strip $(DATA)),)
-PRESET := $(if $(FAST),fast,default)
-DATASET := build/data/$(PRESET)
+PRESET ?= $(if $(FAST),fast,default)
+SOURCE := build/data/$(PRESET)
 NAME := $(PRESET)
 else
-DATASET := $(patsubst %/,%,$(DATA))
+SOURCE := $(patsubst %/,%,$(DATA))
 NAME := $(notdir $(abspath $(DATA)))
+endif
+
+# Real pages and a stand-in in one run: DATA=path/to/real EXTRA=default (a preset of the embedded
+# data, or another Kaggle-layout folder). data.sources joins them in build/<name>+<extra>/union;
+# held-out books and test pages are DATA's only. Each real page and crop counts DATA_WEIGHT times
+# an epoch, each of EXTRA's EXTRA_WEIGHT times. How each model uses the two, as `make realcheck`
+# measured (README, "Real pages and the stand-in"): the detector trains once on both; the
+# recognizer starts from EXTRA's own recognizer and fine-tunes on the real crops, with RENDERS
+# font renders of every class that has fewer than RARE_BELOW real crops.
+EXTRA ?=
+DATA_WEIGHT ?= 10
+EXTRA_WEIGHT ?= 1
+RARE_BELOW ?= 10
+RENDERS ?= 20
+ifeq ($(strip $(EXTRA)),)
+DATASET := $(SOURCE)
+else
+EXTRA_DATA := $(if $(wildcard $(EXTRA)/train.csv),$(patsubst %/,%,$(EXTRA)),build/data/$(EXTRA))
+EXTRA_WORK := build/$(notdir $(abspath $(EXTRA_DATA)))
+NAME := $(NAME)+$(notdir $(abspath $(EXTRA_DATA)))
+DATASET := build/$(NAME)/union
+CROPS_ARGS := --real-only --rare-below $(RARE_BELOW) --renders $(RENDERS)
+RECOGNIZER_INIT := $(EXTRA_WORK)/recognizer/model.pt
 endif
 WORK := build/$(NAME)
 
@@ -55,8 +80,8 @@ stage = @printf '\n\033[1m==> %s\033[0m\n' "$(1)"
 
 .PHONY: help
 help:
-	@sed -n '1,9p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "targets: setup fonts data detector recognizer evaluate submission read realpages upload lr-find bench scale test mutants lint clean"
+	@sed -n '1,11p' Makefile | sed 's/^# \{0,1\}//'
+	@echo "targets: setup fonts data detector recognizer evaluate submission read realpages realcheck upload lr-find bench scale test mutants lint clean"
 
 # --- set-up ------------------------------------------------------------------------------------
 
@@ -89,12 +114,27 @@ $(STAMP): pyproject.toml
 
 # --- data ---------------------------------------------------------------------------------------
 
-$(DATASET)/train.csv: | $(STAMP) $(FONTS)/.unpacked
-ifeq ($(strip $(DATA)),)
-	$(call stage,[1/7] generating the embedded $(PRESET) data set in $(DATASET))
-	$(PY) -m data.synth --out $(DATASET) --preset $(PRESET) --seed $(SEED)
-else
-	@echo "error: $(DATASET)/train.csv not found: point DATA at the unzipped Kaggle download" >&2; exit 2
+build/data/%/train.csv: | $(STAMP) $(FONTS)/.unpacked
+	$(call stage,[1/7] generating the embedded $* data set in build/data/$*)
+	$(PY) -m data.synth --out build/data/$* --preset $* --seed $(SEED)
+
+ifneq ($(strip $(DATA)),)
+$(SOURCE)/train.csv:
+	@echo "error: $(SOURCE)/train.csv not found: point DATA at the unzipped Kaggle download" >&2; exit 2
+endif
+
+ifneq ($(strip $(EXTRA)),)
+$(DATASET)/train.csv: $(SOURCE)/train.csv $(EXTRA_DATA)/train.csv $(WORK)/weights-$(DATA_WEIGHT)-$(EXTRA_WEIGHT) | $(STAMP)
+	$(call stage,[1/7] joining $(SOURCE) (weight $(DATA_WEIGHT)) and $(EXTRA_DATA) (weight $(EXTRA_WEIGHT)))
+	$(PY) -m data.sources --out $(DATASET) --source $(SOURCE):$(DATA_WEIGHT) --source $(EXTRA_DATA):$(EXTRA_WEIGHT)
+
+# Changed weights rebuild the union (and so retrain); unchanged ones leave it, and every run, alone.
+$(WORK)/weights-%:
+	@mkdir -p $(WORK) && rm -f $(WORK)/weights-* && touch $@
+
+# EXTRA's own recognizer, the one the real crops fine-tune: `make recognizer` on EXTRA alone.
+$(RECOGNIZER_INIT):
+	$(MAKE) recognizer EXTRA= $(if $(wildcard $(EXTRA)/train.csv),DATA=$(EXTRA_DATA),DATA= PRESET=$(EXTRA))
 endif
 
 $(WORK)/split.json: $(DATASET)/train.csv | $(STAMP)
@@ -112,11 +152,12 @@ $(WORK)/detector/model.pt: $(WORK)/split.json | $(STAMP)
 
 $(WORK)/crops.npz: $(WORK)/split.json | $(STAMP)
 	$(call stage,[4/7] cropping and binarizing the training characters)
-	$(PY) -m data.crops --data $(DATASET) --split $< --out $@
+	$(PY) -m data.crops --data $(DATASET) --split $< --out $@ $(CROPS_ARGS)
 
-$(WORK)/recognizer/model.pt: $(WORK)/crops.npz | $(STAMP)
+$(WORK)/recognizer/model.pt: $(WORK)/crops.npz $(RECOGNIZER_INIT) | $(STAMP)
 	$(call stage,[5/7] training the recognizer in $(WORK)/recognizer)
-	$(RECOGNIZER_TRAIN) --crops $< --run-dir $(WORK)/recognizer --device $(DEVICE) --resume $(RECOGNIZER_ARGS)
+	$(RECOGNIZER_TRAIN) --crops $< --run-dir $(WORK)/recognizer --device $(DEVICE) --resume $(RECOGNIZER_ARGS) \
+		$(if $(RECOGNIZER_INIT),--init $(RECOGNIZER_INIT))
 
 .PHONY: detector recognizer
 detector: $(WORK)/detector/model.pt
@@ -165,6 +206,19 @@ read: $(MODELS) | $(STAMP)
 	$(call stage,reading $(IMAGES) into $(READ_OUT))
 	$(PY) -m submit.read $(IMAGES) --detector $(WORK)/detector/model.pt \
 		--recognizer $(WORK)/recognizer/model.pt --out $(READ_OUT) --device $(DEVICE)
+
+# Leave one real book out (bench/realcheck.py): models from the FAST stand-in only, from the other
+# real books only, and from both, each read on every book of $(REAL); the table is printed and
+# written to build/realcheck/realcheck.{json,csv}. REALCHECK_ARMS=... adds mix, finetune, *-plain.
+REALCHECK_ARMS ?= standin real both
+REALCHECK_DETECTOR ?= --imgsz 320 --char-px 20 --batch 8 --epochs 4 --mosaic 0 --close-mosaic 0
+REALCHECK_RECOGNIZER ?= --width 32 --depth 0 --batch 64 --cap 100 --floor 20 --epochs 3 --lr 3e-3 --valid 0.1
+.PHONY: realcheck
+realcheck: build/data/fast/train.csv | $(STAMP)
+	$(call stage,leaving one book of $(REAL) out at a time: $(REALCHECK_ARMS))
+	$(PY) bench/realcheck.py --real $(REAL) --standin build/data/fast --out build/realcheck --device $(DEVICE) \
+		--arms $(REALCHECK_ARMS) --real-weight $(DATA_WEIGHT) --rare-below $(RARE_BELOW) --renders $(RENDERS) \
+		--detector-args="$(REALCHECK_DETECTOR)" --recognizer-args="$(REALCHECK_RECOGNIZER)"
 
 .PHONY: lr-find
 lr-find: $(WORK)/crops.npz | $(STAMP)

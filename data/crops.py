@@ -16,6 +16,7 @@ from tqdm import tqdm
 from data.annotations import Annotations, load_train
 from data.errors import run_cli
 from data.io import atomic_path, read_image
+from data.sources import first_source, page_sources, source_names
 
 SIZE = 32
 
@@ -43,24 +44,61 @@ def crop_page(gray: np.ndarray, boxes: np.ndarray) -> np.ndarray:
 
 @dataclass
 class CropSet:
-    """Cached crops with, per crop, its unicode, page and source-sample id (its row in train.csv)."""
+    """Cached crops with, per crop, its unicode, page, source-sample id (its row in train.csv), source
+    and training weight. ``source_names`` lists the sources in order: the first is the real one,
+    whose crops alone validate the recognizer (``data.sources``; a plain folder is one source)."""
 
     images: np.ndarray  # (n, SIZE, SIZE) uint8, ink = 255
     unicodes: np.ndarray  # (n,) str
     pages: np.ndarray  # (n,) str
     samples: np.ndarray  # (n,) int64, unique per annotated character
+    sources: np.ndarray | None = None  # (n,) str; None: every crop from one source, "data"
+    weights: np.ndarray | None = None  # (n,) float32 draws per epoch relative to 1; None: all 1
+    source_names: np.ndarray | None = None  # the sources in order, the real one first
+
+    def __post_init__(self) -> None:
+        n = len(self.images)
+        if self.sources is None:
+            self.sources = np.full(n, "data")
+        if self.weights is None:
+            self.weights = np.ones(n, np.float32)
+        if self.source_names is None:
+            self.source_names = np.array(list(dict.fromkeys(self.sources.tolist())) or ["data"])
 
     def __len__(self) -> int:
         return len(self.images)
 
+    @property
+    def real(self) -> np.ndarray:
+        """Which crops come from the first (real) source."""
+        return self.sources == self.source_names[0]
+
+    def source_weights(self) -> dict[str, float]:
+        """{source: weight} of the sources that have crops, in source order."""
+        return {
+            str(name): float(self.weights[self.sources == name][0])
+            for name in self.source_names
+            if (self.sources == name).any()
+        }
+
     def save(self, path: str | Path) -> None:
+        arrays = {k: getattr(self, k) for k in ("images", "unicodes", "pages", "samples", "sources")}
         with atomic_path(path) as tmp, tmp.open("wb") as f:
-            np.savez(f, images=self.images, unicodes=self.unicodes, pages=self.pages, samples=self.samples)
+            np.savez(f, **arrays, weights=self.weights, source_names=self.source_names)
 
     @classmethod
     def load(cls, path: str | Path) -> CropSet:
         with np.load(path, allow_pickle=False) as z:
-            return cls(z["images"], z["unicodes"], z["pages"], z["samples"])
+            extra = {k: z[k] for k in ("sources", "weights", "source_names") if k in z.files}
+            return cls(z["images"], z["unicodes"], z["pages"], z["samples"], **extra)
+
+    @classmethod
+    def join(cls, parts: list[CropSet]) -> CropSet:
+        """One crop set of several, in order (their sources in order of appearance)."""
+        names = [str(n) for p in parts for n in p.source_names]
+        fields = ("images", "unicodes", "pages", "samples", "sources", "weights")
+        joined = {k: np.concatenate([getattr(p, k) for p in parts]) for k in fields}
+        return cls(**joined, source_names=np.array(list(dict.fromkeys(names))))
 
 
 def _page_crops(task: tuple[str, np.ndarray]) -> np.ndarray:
@@ -68,8 +106,17 @@ def _page_crops(task: tuple[str, np.ndarray]) -> np.ndarray:
     return crop_page(read_image(path, gray=True), boxes)
 
 
-def build_crops(annotations: Annotations, image_dir: str | Path, workers: int | None = None) -> CropSet:
-    """Crop every annotated character of these pages (one process per core)."""
+def build_crops(
+    annotations: Annotations,
+    image_dir: str | Path,
+    workers: int | None = None,
+    page_sources: dict[str, tuple[str, float]] | None = None,
+    source_names: list[str] | None = None,
+) -> CropSet:
+    """Crop every annotated character of these pages (one process per core).
+
+    ``page_sources`` maps a page to its source and weight (``data.sources``; default one source).
+    """
     boxes = annotations.boxes.reset_index(drop=True)
     groups = [(image_id, group) for image_id, group in boxes.groupby("image_id", sort=False)]
     tasks = [
@@ -83,12 +130,44 @@ def build_crops(annotations: Annotations, image_dir: str | Path, workers: int | 
         )
     order = np.concatenate([g.index.to_numpy() for _, g in groups]) if groups else np.zeros(0, np.int64)
     images = np.concatenate(parts) if parts else np.zeros((0, SIZE, SIZE), np.uint8)
+    pages = boxes["image_id"].to_numpy(str)[order]
+    named = [(page_sources or {}).get(p, ("data", 1.0)) for p in pages]
     return CropSet(
         images=images,
         unicodes=boxes["unicode"].to_numpy(str)[order],
-        pages=boxes["image_id"].to_numpy(str)[order],
+        pages=pages,
         samples=order.astype(np.int64),
+        sources=np.array([n for n, _ in named]) if named else None,
+        weights=np.array([w for _, w in named], np.float32) if named else None,
+        source_names=np.array(source_names) if source_names else None,
     )
+
+
+def make_crops(
+    data: str | Path,
+    image_ids: list[str] | None = None,
+    rare_below: int = 0,
+    renders: int = 20,
+    seed: int = 0,
+) -> tuple[CropSet, str]:
+    """The crops of these pages of ``data`` (all by default), each with its source and weight, plus
+    ``renders`` font renders of every class the real source has fewer than ``rare_below`` crops of;
+    and a note saying how many renders were made."""
+    data = Path(data)
+    annotations = load_train(data)
+    if image_ids is not None:
+        annotations = annotations.subset(image_ids)
+    pages = page_sources(data, annotations.image_ids)
+    crops = build_crops(annotations, data / "train_images", None, pages, source_names(data))
+    if rare_below <= 0:
+        return crops, ""
+    from data.renders import rare_classes, render_crops
+
+    rare = rare_classes(crops.unicodes[crops.real], rare_below)
+    made, missing = render_crops(rare, renders, seed=seed)
+    made.samples += int(crops.samples.max(initial=-1)) + 1
+    note = f" and {len(made)} renders of {len(rare) - missing} rare classes ({missing} undrawn)"
+    return CropSet.join([crops, made]), note
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,16 +177,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", required=True, help="Kaggle-layout folder (train.csv, train_images/)")
     parser.add_argument("--split", help="split.json from data.split: crop only its 'fit' pages")
     parser.add_argument("--out", required=True, help="output .npz")
+    parser.add_argument("--real-only", action="store_true", help="only the first source's pages")
+    parser.add_argument("--rare-below", type=int, default=0, help="real classes with fewer crops than this")
+    parser.add_argument("--renders", type=int, default=20, help="... get this many font renders each")
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    data = Path(args.data)
-    annotations = load_train(data)
-    if args.split:
-        annotations = annotations.subset(json.loads(Path(args.split).read_text())["fit"])
-    crops = build_crops(annotations, data / "train_images")
+    fit = json.loads(Path(args.split).read_text())["fit"] if args.split else load_train(args.data).image_ids
+    if args.real_only:
+        fit = first_source(args.data, fit)
+    crops, note = make_crops(args.data, fit, args.rare_below, args.renders, args.seed)
     crops.save(args.out)
+    pages = len(set(crops.pages[crops.sources != "renders"].tolist()))
     print(
-        f"wrote {args.out}: {len(crops)} crops of {len(set(crops.unicodes))} classes from "
-        f"{len(annotations.image_ids)} pages"
+        f"wrote {args.out}: {len(crops)} crops of {len(set(crops.unicodes))} classes from {pages} pages"
+        f"{note}; weights {crops.source_weights()}"
     )
     return 0
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data.annotations import load_train
+from data.annotations import load_train, plural
 from data.errors import DataError, run_cli, warn
 from data.io import write_json
+from data.sources import first_source
 
 
 def book_of(image_id: str) -> str:
@@ -114,6 +115,48 @@ def split_crops(
     return np.flatnonzero(~valid), np.flatnonzero(valid)
 
 
+def make_split(
+    data: str | Path,
+    holdout: float = 0.15,
+    detector_valid: float = 0.1,
+    seed: int = 0,
+    holdout_books: list[str] | None = None,
+) -> dict[str, list[str]]:
+    """Pages to fit, held out, and the detector's training and validation pages.
+
+    In a union of sources (``data.sources``) only the first (real) source's books are held out or
+    validate the detector; every page of the other sources trains. Should the real pages left to
+    fit be fewer than two, the detector validates on extra-source pages instead, with a warning.
+    ``holdout_books`` names the books to hold out instead of drawing them.
+    """
+    annotations = load_train(data)
+    real = first_source(data, annotations.image_ids)
+    if holdout_books is not None:
+        unknown = sorted(set(holdout_books) - {book_of(i) for i in real})
+        if unknown:
+            raise DataError(Path(data) / "train.csv", f"no pages of book {unknown[0]} to hold out")
+        out = {i for i in real if book_of(i) in holdout_books}
+        kept, held = [i for i in real if i not in out], [i for i in real if i in out]
+    else:
+        kept, held = split_books(real, holdout, seed)
+    real_set, held_set = set(real), set(held)
+    extra = [i for i in annotations.image_ids if i not in real_set]
+    fit = [i for i in annotations.image_ids if i not in held_set]
+    if len(kept) >= 2 or not extra:
+        train, valid = split_books(kept, detector_valid, seed + 1, "detector-validation")
+        train += extra
+    else:
+        train, valid = split_books(extra, detector_valid, seed + 1, "detector-validation")
+        train += kept
+        warn(
+            f"detector-validation split: {plural(len(kept), 'page')} of the first source left to fit, "
+            f"so the detector validates on {plural(len(valid), 'page')} of the other sources"
+        )
+    order = {i: k for k, i in enumerate(annotations.image_ids)}
+    train.sort(key=order.__getitem__)
+    return {"fit": fit, "holdout": held, "detector_train": train, "detector_valid": valid}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Hold out whole books of train pages for end-to-end evaluation."
@@ -126,18 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--detector-valid", type=float, default=0.1, help="fraction of the rest for detector validation"
     )
+    parser.add_argument("--holdout-books", nargs="+", help="hold out these books (of the first source)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    data = Path(args.data)
-    annotations = load_train(data)
-    fit, holdout = split_books(annotations.image_ids, args.holdout, args.seed)
-    detector_train, detector_valid = split_books(
-        fit, args.detector_valid, args.seed + 1, "detector-validation"
-    )
-    write_json(
-        args.out,
-        {"fit": fit, "holdout": holdout, "detector_train": detector_train, "detector_valid": detector_valid},
-    )
+    split = make_split(args.data, args.holdout, args.detector_valid, args.seed, args.holdout_books)
+    write_json(args.out, split)
+    fit, holdout, detector_valid = split["fit"], split["holdout"], split["detector_valid"]
     print(
         f"wrote {args.out}: {len(fit)} pages to fit ({len(detector_valid)} of them validate the detector), "
         f"{len(holdout)} held out from {len({book_of(i) for i in holdout})} books"

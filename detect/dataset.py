@@ -25,9 +25,22 @@ def page_xyxy(annotations: Annotations) -> dict[str, np.ndarray]:
     }
 
 
-def _write_page(task: tuple[str, np.ndarray, Tiling, str, str]) -> int:
-    """Scale one page, cut its tiles, write images and YOLO label files; return the tile count."""
-    path, boxes, tiling, images, labels = task
+def page_copies(weights: dict[str, float], seed: int = 0) -> dict[str, int]:
+    """How many times each page's tiles are listed for training: its weight, rounded up or down at
+    random so that the mean is the weight (a weight of 0.5 lists half the pages once)."""
+    rng = np.random.default_rng([seed, 4])
+    values = np.array(list(weights.values()), float)
+    whole = np.floor(values)
+    copies = whole + (rng.random(len(values)) < values - whole)
+    return dict(zip(weights, copies.astype(int).tolist(), strict=True))
+
+
+def _write_page(task: tuple[str, np.ndarray, Tiling, str, str, int]) -> int:
+    """Scale one page, cut its tiles, write images and YOLO label files ``copies`` times (the repeats
+    as hard links); return the tile count, repeats included."""
+    path, boxes, tiling, images, labels, copies = task
+    if copies < 1:
+        return 0
     page = read_image(path)
     scale = tiling.page_scale(*page.shape[:2])
     page = scaled(page, scale)
@@ -49,7 +62,10 @@ def _write_page(task: tuple[str, np.ndarray, Tiling, str, str]) -> int:
         (Path(labels) / f"{name}.txt").write_text(
             "".join(f"0 {a:.6f} {b:.6f} {c:.6f} {d:.6f}\n" for a, b, c, d in centre)
         )
-    return len(windows)
+        for r in range(1, copies):
+            os.link(Path(images) / f"{name}.jpg", Path(images) / f"{name}_r{r}.jpg")
+            os.link(Path(labels) / f"{name}.txt", Path(labels) / f"{name}_r{r}.txt")
+    return len(windows) * copies
 
 
 def build_dataset(
@@ -59,8 +75,12 @@ def build_dataset(
     tiling: Tiling,
     out: str | Path,
     workers: int | None = None,
+    copies: dict[str, int] | None = None,
 ) -> Path:
-    """Write images/<part>, labels/<part> and data.yaml under ``out`` (replaced when complete)."""
+    """Write images/<part>, labels/<part> and data.yaml under ``out`` (replaced when complete).
+
+    ``copies``: how many times a page's tiles are listed in the part ``train`` (default once).
+    """
     out = Path(out)
     partial = out.with_name(out.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
@@ -76,6 +96,7 @@ def build_dataset(
                 tiling,
                 str(partial / "images" / part),
                 str(partial / "labels" / part),
+                (copies or {}).get(i, 1) if part == "train" else 1,
             )
             for i in ids
         ]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import torch
 
 from data.annotations import Annotations
 from data.runs import input_path
+from data.sources import weights_record
 from detect.tiles import Tiling, derive_tiling
 
 MODEL_YAML = Path(__file__).with_name("chars.yaml")
@@ -34,12 +35,16 @@ class DetectorConfig:
     lr0: float = 0.0  # 0: ultralytics chooses optimizer and learning rate; > 0: AdamW at this rate
     patience: int = 100
 
-    def run_record(self, data: Path, split: str | Path) -> tuple[dict, dict[str, Path]]:
+    def run_record(
+        self, data: Path, split: str | Path, init: str | Path | None = None
+    ) -> tuple[dict, dict[str, Path]]:
         """The settings and input files of a run on ``data`` with ``split`` (see ``data.runs``).
 
-        A model yaml that is a file is an input; an ultralytics model name is a setting.
+        A model yaml that is a file is an input; an ultralytics model name is a setting. The
+        sources' weights (``data.sources``) are settings; a model to start from (``init``) an input.
         """
-        settings = asdict(self)
+        weights = weights_record(data)
+        settings = {**asdict(self), **({"source_weights": weights} if weights else {})}
         inputs = {
             "train.csv": data / "train.csv",
             "unicode_translation.csv": data / "unicode_translation.csv",
@@ -48,6 +53,8 @@ class DetectorConfig:
         }
         if Path(self.model).is_file():
             inputs["model"] = Path(settings.pop("model"))
+        if init:
+            inputs["init"] = Path(init)
         return settings, inputs
 
     @classmethod
@@ -56,7 +63,7 @@ class DetectorConfig:
         settings = json.loads((Path(run) / "config.json").read_text())
         if "model" not in settings:
             settings["model"] = str(input_path(run, "model"))
-        return cls(**settings)
+        return cls(**{f.name: settings[f.name] for f in fields(cls) if f.name in settings})
 
     def tiling(self, annotations: Annotations) -> Tiling:
         """The fixed tiling, or the one derived from the character sizes of these annotations."""

@@ -14,14 +14,15 @@ import shutil
 from pathlib import Path
 
 from data.annotations import load_train
-from data.checkpoint import save_checkpoint
+from data.checkpoint import load_checkpoint, save_checkpoint
 from data.cli import add_run_options, add_settings, settings_from
 from data.device import gpu_list, resolve_device
 from data.errors import run_cli
 from data.io import write_json
 from data.runs import open_run
+from data.sources import page_sources
 from detect.cache import available_memory, cache_policy
-from detect.dataset import build_dataset
+from detect.dataset import build_dataset, page_copies
 from detect.offline import configure
 from detect.settings import DetectorConfig, fit_args, ultralytics_device
 
@@ -46,6 +47,18 @@ def export(run: Path) -> Path:
     return final
 
 
+def start_weights(init: str | Path, run: Path) -> Path:
+    """A detector model.pt of this project as an ultralytics checkpoint to start training from."""
+    from ultralytics.nn.tasks import DetectionModel  # configured by train
+
+    checkpoint = load_checkpoint(init)
+    model = DetectionModel(checkpoint["yaml"], nc=1, verbose=False)
+    model.load_state_dict(checkpoint["state_dict"])
+    path = run / "init.pt"
+    save_checkpoint(path, {"model": model, "train_args": {}})
+    return path
+
+
 def train(
     data: str | Path,
     split: str | Path,
@@ -53,15 +66,20 @@ def train(
     cfg: DetectorConfig,
     device_name: str = "auto",
     resume: bool = False,
+    init: str | Path | None = None,
 ) -> Path:
-    """Train (or resume) the detector in ``run`` on the split's detector pages; return model.pt."""
+    """Train (or resume) the detector in ``run`` on the split's detector pages; return model.pt.
+
+    Pages of a source with weight w (``data.sources``) are listed w times; ``init`` is a detector
+    model.pt to start from (fine-tuning) instead of fresh weights.
+    """
     configure()
     from ultralytics import YOLO
     from ultralytics.nn.tasks import torch_safe_load
 
     data, run = Path(data), Path(run).resolve()
     device, gpus = resolve_device(device_name), gpu_list(device_name)
-    settings, inputs = cfg.run_record(data, split)
+    settings, inputs = cfg.run_record(data, split, init)
     continuing = open_run(run, settings, inputs, resume)
     last = run / "weights" / "last.pt"
     if continuing and last.exists():
@@ -84,22 +102,26 @@ def train(
     print(
         f"tiling: pages scaled by {tiling.scale}, {tiling.imgsz} px tiles overlapping by {tiling.overlap} px"
     )
+    copies = page_copies(
+        {i: w for i, (_, w) in page_sources(data, parts["detector_train"]).items()}, cfg.seed
+    )
     spec = build_dataset(
         annotations,
         data / "train_images",
         {"train": parts["detector_train"], "val": parts["detector_valid"]},
         tiling,
         run / "dataset",
+        copies=copies,
     )
     tiles = len(list((run / "dataset" / "images" / "train").glob("*.jpg")))
     cache, why = cache_policy(tiles, cfg.imgsz, device, available_memory(), shutil.disk_usage(run).free)
     print(f"tile cache: {cache or 'none'} ({why})")
+    args = fit_args(cfg, device, cache, gpus)
+    if init:
+        args["pretrained"] = str(start_weights(init, run))
+        print(f"starting from {init}")
     YOLO(cfg.model, task="detect").train(
-        data=str(spec),
-        project=str(run.parent),
-        name=run.name,
-        exist_ok=True,
-        **fit_args(cfg, device, cache, gpus),
+        data=str(spec), project=str(run.parent), name=run.name, exist_ok=True, **args
     )
     return export(run)
 
@@ -110,10 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", required=True, help="split.json from data.split")
     add_run_options(parser)
     add_settings(parser, DetectorConfig)
+    parser.add_argument("--init", help="a detector model.pt to start from (fine-tuning)")
     args = parser.parse_args(argv)
-    model = train(
-        args.data, args.split, args.run, settings_from(DetectorConfig, args), args.device, args.resume
-    )
+    cfg = settings_from(DetectorConfig, args)
+    model = train(args.data, args.split, args.run, cfg, args.device, args.resume, args.init)
     print(f"model: {model}")
     return 0
 

@@ -28,14 +28,25 @@ class Prepared:
     samples: np.ndarray  # source-sample id of every crop
     train: np.ndarray  # crop positions used for training
     valid: np.ndarray  # crop positions used for validation
+    weights: np.ndarray  # draws per epoch of every crop (its source's weight)
     images: torch.Tensor  # (n, 32, 32) uint8 on the device
     targets: torch.Tensor  # (n,) int64 on the device
 
 
 def prepare(
-    crops: CropSet, group: str, valid_fraction: float, fraction: float, seed: int, device: torch.device
+    crops: CropSet,
+    group: str,
+    valid_fraction: float,
+    fraction: float,
+    seed: int,
+    device: torch.device,
+    known: list[str] | None = None,
 ) -> Prepared:
-    """Keep ``fraction`` of the groups, split them, and move the crops to ``device`` once."""
+    """Keep ``fraction`` of the groups, split them, and move the crops to ``device`` once.
+
+    Only crops of the first (real) source validate; the other sources' crops always train. The
+    classes are those trained on, with the ``known`` ones (a model to start from) added.
+    """
     if group not in GROUPS:
         raise ValueError(f"group must be one of {GROUPS}")
     groups = {
@@ -49,9 +60,10 @@ def prepare(
         keep = np.flatnonzero((rng.random(len(names)) < fraction)[ids])
     else:
         keep = np.arange(len(crops))
+    extra, keep = keep[~crops.real[keep]], keep[crops.real[keep]]
     train, valid = split_crops(crops.unicodes[keep], groups[keep], valid_fraction, group == "sample", seed)
-    train, valid = keep[train], keep[valid]
-    classes = np.unique(crops.unicodes[train])
+    train, valid = np.sort(np.concatenate([keep[train], extra])), keep[valid]
+    classes = np.unique(np.concatenate([crops.unicodes[train], np.array(known or [], dtype=str)]))
     index = {c: i for i, c in enumerate(classes)}
     all_labels = np.array([index.get(u, -1) for u in crops.unicodes], dtype=np.int64)
     return Prepared(
@@ -60,6 +72,7 @@ def prepare(
         samples=crops.samples,
         train=train,
         valid=valid,
+        weights=crops.weights,
         images=torch.from_numpy(crops.images).to(device),
         targets=torch.from_numpy(all_labels).to(device),
     )
@@ -71,5 +84,5 @@ def epoch_plan(prep: Prepared, cap: int, floor: int, seed: int, epoch: int) -> t
     The draw depends only on (seed, epoch), so a resumed run sees exactly the same epochs.
     """
     rng = np.random.default_rng([seed, 2, epoch])
-    positions, is_copy = balance(prep.labels[prep.train], cap, floor, rng)
+    positions, is_copy = balance(prep.labels[prep.train], cap, floor, rng, prep.weights[prep.train])
     return prep.train[positions], is_copy

@@ -27,7 +27,7 @@ from recognize.distributed import World, join, leave, parallel
 from recognize.loop import evaluate, run_epoch, steps_per_epoch
 from recognize.model import CharNet
 from recognize.plots import loss_curves
-from recognize.schedule import build
+from recognize.schedule import build, start_from
 
 
 def model_payload(model: CharNet, classes: list[str], epoch: int, error_rate: float) -> dict:
@@ -42,21 +42,38 @@ def model_payload(model: CharNet, classes: list[str], epoch: int, error_rate: fl
 
 
 def train(
-    cfg: Config, crops: str | Path, run: str | Path, device_name: str = "auto", resume: bool = False
+    cfg: Config,
+    crops: str | Path,
+    run: str | Path,
+    device_name: str = "auto",
+    resume: bool = False,
+    init: str | Path | None = None,
 ) -> Path:
-    """Train (or continue) the run in ``run`` on ``crops``; return the path of the final model."""
+    """Train (or continue) the run in ``run`` on ``crops``; return the path of the final model.
+
+    ``init``: a recognizer model.pt to start from (fine-tuning), its classes matched by unicode.
+    The run's config.json records each crop source's weight; inputs.json the crops and ``init``.
+    """
     run = Path(run)
     world, device = join(device_name)
-    continuing = world.from_main(open_run(run, asdict(cfg), {"crops": crops}, resume) if world.main else None)
-    state = load_checkpoint(run / "last.pt", device) if continuing and (run / "last.pt").exists() else None
     crop_set = CropSet.load(crops)
     if not len(crop_set):
         raise DataError(crops, "no crops to train on")
-    prep = prepare(crop_set, cfg.group, cfg.valid, cfg.fraction, cfg.seed, device)
+    weights = crop_set.source_weights()
+    settings = {**asdict(cfg), **({"source_weights": weights} if weights != {"data": 1.0} else {})}
+    inputs = {"crops": crops, **({"init": init} if init else {})}
+    continuing = world.from_main(open_run(run, settings, inputs, resume) if world.main else None)
+    state = load_checkpoint(run / "last.pt", device) if continuing and (run / "last.pt").exists() else None
+    base = load_checkpoint(init) if init else None
+    known = list(base["classes"]) if base else None
+    prep = prepare(crop_set, cfg.group, cfg.valid, cfg.fraction, cfg.seed, device, known)
     if world.main:
         with atomic_path(run / "split.npz") as tmp, tmp.open("wb") as f:
             np.savez(f, train=prep.train, valid=prep.valid, classes=np.array(prep.classes))
     net, optimizer, scheduler = build(prep, cfg, device, world)
+    if base is not None and state is None:
+        copied, matched = start_from(net, base, prep.classes)
+        say(world, f"starting from {init}: {copied} tensors, {matched} of {len(prep.classes)} classes")
     history, trace, best, start = [], [], float("inf"), 1
     if state is not None:
         net.load_state_dict(state["model"])
@@ -133,8 +150,9 @@ def say(world: World, message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(parents=[config_parser()], description=__doc__.splitlines()[0])
     parser.add_argument("--no-interpret", action="store_true", help="skip top losses and heatmaps at the end")
+    parser.add_argument("--init", help="a recognizer model.pt to start from (classes matched by unicode)")
     args = parser.parse_args(argv)
-    final = train(settings_from(Config, args), args.crops, args.run, args.device, args.resume)
+    final = train(settings_from(Config, args), args.crops, args.run, args.device, args.resume, args.init)
     world, _ = join(args.device)
     leave(world)
     if not world.main:

@@ -1,0 +1,173 @@
+"""One held-out real book of ``bench/realcheck.py``: its data, the models of each arm, their readings."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from data.annotations import load_train
+from data.crops import CropSet, build_crops, make_crops
+from data.io import write_json
+from data.sources import combine, read_sources
+from data.split import make_split
+from detect.settings import DetectorConfig
+from detect.train import train as train_detector
+from recognize.config import Config
+from recognize.predict import Recognizer
+from recognize.train import train as train_recognizer
+from submit.evaluate import evaluate
+
+BUCKETS = {"0": (0, 0), "1-9": (1, 9), "10+": (10, 10**9)}  # real training samples of a class
+
+
+@dataclass
+class Plan:
+    """What realcheck trains: the sources, the real pages' weight, rare-class renders and the
+    settings of both models (the same for every arm)."""
+
+    real: Path = Path("../shared/realpages")
+    standin: Path = Path("build/data/fast")
+    real_weight: float = 10.0  # each real page and crop counts this many times per epoch
+    rare_below: int = 10  # real classes with fewer samples get font renders (arms that use them)
+    renders: int = 20
+    seed: int = 0
+    device: str = "auto"
+    detector: DetectorConfig = field(default_factory=DetectorConfig)
+    recognizer: Config = field(default_factory=Config)
+
+    def record(self) -> dict:
+        return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
+
+
+class Arm(NamedTuple):
+    """How an arm trains each model: ``standin`` (the stand-in models), ``real`` (the other real
+    books only), ``mix`` (those and the stand-in in one run) or ``finetune`` (the stand-in model
+    fine-tuned on the real books); ``renders``: the recognizer also gets rare-class renders."""
+
+    detector: str
+    recognizer: str
+    renders: bool
+
+
+ARMS = {
+    "standin": Arm("standin", "standin", False),
+    "real": Arm("real", "real", False),
+    "mix": Arm("mix", "mix", True),
+    "finetune": Arm("finetune", "finetune", True),
+    "both": Arm("mix", "finetune", True),  # each model the way it reads the left-out books best
+    "mix-plain": Arm("mix", "mix", False),
+    "finetune-plain": Arm("finetune", "finetune", False),
+    "both-plain": Arm("mix", "finetune", False),
+}
+KINDS = {"real": ("real", False), "mix": ("mix", False), "finetune": ("real", True)}  # data, from stand-in
+
+
+def union(out: Path, sources: list[tuple[Path, float]]) -> Path:
+    """The union folder of these sources (``data.sources``), rebuilt only when its weights changed."""
+    known = read_sources(out)
+    if known is None or [s.weight for s in known] != [w for _, w in sources]:
+        combine(sources, out)
+    return out
+
+
+def split_of(data: Path, path: Path, books: list[str], seed: int) -> Path:
+    """split.json holding out ``books`` of the first source (made once)."""
+    if not path.is_file():
+        write_json(path, make_split(data, holdout_books=books, seed=seed))
+    return path
+
+
+def crops_of(plan: Plan, data: Path, split: Path, path: Path, renders: bool) -> Path:
+    """The crop cache of the split's fit pages, with rare-class renders or without (made once)."""
+    if not path.is_file():
+        fit = json.loads(split.read_text())["fit"]
+        crops, _ = make_crops(data, fit, plan.rare_below if renders else 0, plan.renders, plan.seed)
+        crops.save(path)
+    return path
+
+
+def detector_of(plan: Plan, out: Path, kind: str, data: dict, splits: dict, base: tuple | None) -> Path:
+    """The detector of a strategy (``KINDS``) without the fold's book: trained, resumed or reused."""
+    folder, init = KINDS[kind]
+    run = out / f"{folder}{'-init' * init}" / "detector"
+    return train_detector(
+        data[folder], splits[folder], run, plan.detector, plan.device, True, base[0] if init else None
+    )
+
+
+def recognizer_of(
+    plan: Plan, out: Path, kind: str, renders: bool, data: dict, splits: dict, base: tuple | None
+) -> Path:
+    """The recognizer of a strategy, with or without rare-class renders: trained, resumed or reused."""
+    folder, init = KINDS[kind]
+    path = out / f"crops-{folder}{'-renders' * renders}.npz"
+    crops = crops_of(plan, data[folder], splits[folder], path, renders)
+    run = out / f"{folder}{'-init' * init}" / f"recognizer{'-renders' * renders}"
+    return train_recognizer(plan.recognizer, crops, run, plan.device, True, base[1] if init else None)
+
+
+def standin_models(plan: Plan, out: Path) -> tuple[Path, Path]:
+    """The stand-in arm's models, trained once on every stand-in page (none held out)."""
+    split = split_of(plan.standin, out / "split.json", [], plan.seed)
+    run = out / "standin"
+    detector = train_detector(plan.standin, split, run / "detector", plan.detector, plan.device, True)
+    crops = crops_of(plan, plan.standin, split, out / "crops-standin.npz", False)
+    return detector, train_recognizer(plan.recognizer, crops, run / "recognizer", plan.device, True)
+
+
+def fold(
+    plan: Plan, out: Path, book: str, data: dict[str, Path], base: tuple | None, arms: list[str]
+) -> list[dict]:
+    """Train every arm without ``book`` and read ``book`` with each; one result per arm."""
+    splits = {
+        kind: split_of(folder, out / f"split-{kind}.json", [book], plan.seed) for kind, folder in data.items()
+    }
+    held = json.loads(splits["real"].read_text())
+    counts = Counter(
+        CropSet.load(
+            crops_of(plan, data["real"], splits["real"], out / "crops-real.npz", False)
+        ).unicodes.tolist()
+    )
+    truth = build_crops(
+        load_train(data["real"], report=False).subset(held["holdout"]), data["real"] / "train_images", 1
+    )
+    results = []
+    for name in arms:
+        arm = ARMS[name]
+        if arm.detector == "standin":
+            detector, recognizer = base
+        else:
+            detector = detector_of(plan, out, arm.detector, data, splits, base)
+            recognizer = recognizer_of(plan, out, arm.recognizer, arm.renders, data, splits, base)
+        result = evaluate(data["real"], splits["real"], detector, recognizer, out / name, plan.device, 1)
+        results.append(
+            {
+                "book": book,
+                "pages": result["pages"],
+                "characters": result["characters"],
+                "arm": name,
+                "f1": result["end_to_end"]["f1"],
+                "detector_recall": result["detector"]["centre_hit_recall"],
+                "recognizer_accuracy": result["recognizer"]["accuracy_on_detected"],
+                "known": result["recognizer"]["known_class_share"],
+                "buckets": buckets(Recognizer.load(recognizer, plan.device), truth, counts),
+            }
+        )
+    return results
+
+
+def buckets(recognizer: Recognizer, crops: CropSet, counts: Counter) -> dict[str, dict]:
+    """Accuracy on the held-out book's true boxes, by how many real training samples each class has."""
+    codes, _ = recognizer.predict(crops.images)
+    right = codes == crops.unicodes
+    seen = np.array([counts.get(u, 0) for u in crops.unicodes.tolist()])
+    out = {}
+    for name, (low, high) in BUCKETS.items():
+        member = (seen >= low) & (seen <= high)
+        out[name] = {"characters": int(member.sum()), "right": int(right[member].sum())}
+    return out

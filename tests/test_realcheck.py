@@ -1,0 +1,78 @@
+"""A tiny leave-one-book-out on the real pages (when ../shared/realpages is present): one book, three arms."""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from data.split import book_of
+from detect.settings import DetectorConfig
+from recognize.config import Config
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = ROOT.parent / "shared" / "realpages"
+needs_real = pytest.mark.skipif(not (REAL / "train.csv").is_file(), reason=f"no real pages at {REAL}")
+
+
+@needs_real
+def test_tiny_realcheck_reads_the_left_out_real_book_only(
+    tiny_data: Path, offline_detector: dict, tiny_recognizer: Path, tmp_path: Path
+) -> None:
+    sys.path.insert(0, str(ROOT))  # bench/ is not an installed package
+    from bench.realcheck import run, table
+    from bench.realfold import Plan
+
+    plan = Plan(
+        real=REAL,
+        standin=tiny_data,
+        real_weight=2.0,
+        renders=2,
+        device="cpu",
+        detector=DetectorConfig(
+            epochs=1, imgsz=160, page_scale=0.05, overlap=32, batch=8, workers=0, mosaic=0, close_mosaic=0
+        ),
+        recognizer=Config(epochs=1, batch=64, cap=10, floor=2, width=8, depth=0, valid=0.1),
+    )
+    base = (Path(offline_detector["model"]), tiny_recognizer)  # the stand-in arm: trained once, elsewhere
+    summary = run(plan, tmp_path, ["hnsd001"], ["standin", "real", "both"], base)
+
+    results = summary["results"]
+    assert [(r["book"], r["arm"], r["pages"], r["characters"]) for r in results] == [
+        ("hnsd001", arm, 1, 148) for arm in ("standin", "real", "both")
+    ]
+    for r in results:  # every true box of the book falls in one bucket of real training samples
+        assert sum(b["characters"] for b in r["buckets"].values()) == 148
+        assert all(0 <= b["right"] <= b["characters"] for b in r["buckets"].values())
+        assert json.loads((tmp_path / "hnsd001" / r["arm"] / "evaluate.json").read_text())["pages"] == 1
+    assert set(summary["means"]) == {"standin", "real", "both"} and summary["seconds"] > 0
+    assert (tmp_path / "realcheck.csv").read_text().splitlines()[0] == (
+        "book,pages,characters,arm,f1,detector_recall,recognizer_accuracy,known"
+    )
+    assert "| hnsd001 | 1 | 148 | both |" in table(summary)
+
+    fold = tmp_path / "hnsd001"
+    real_ids = [line.split(",")[0] for line in (REAL / "train.csv").read_text().splitlines()[1:]]
+    for kind in ("real", "mix"):  # the left-out book is held out, and nothing else
+        split = json.loads((fold / f"split-{kind}.json").read_text())
+        assert split["holdout"] == ["hnsd001-011"]
+        assert [i for i in split["fit"] if "~" not in i] == [i for i in real_ids if i != "hnsd001-011"]
+        assert len(split["detector_valid"]) == 1 and split["detector_valid"][0] in real_ids
+    extra = [i for i in json.loads((fold / "split-mix.json").read_text())["fit"] if "~" in i]
+    assert len(extra) == 6 and {book_of(i).split("~")[0] for i in extra} == {"tiny"}
+
+    # "both": the detector trains on the real pages and the stand-in at once, the recognizer starts
+    # from the stand-in's and fine-tunes on real crops and renders; the weights are in config.json
+    config = json.loads((fold / "mix" / "detector" / "config.json").read_text())
+    assert config["source_weights"] == {"realpages": 2.0, "tiny": 1.0}
+    recognizer = fold / "real-init" / "recognizer-renders"
+    config = json.loads((recognizer / "config.json").read_text())
+    assert config["source_weights"] == {"realpages": 2.0, "renders": 1.0}
+    assert json.loads((recognizer / "inputs.json").read_text())["init"]["path"].endswith("model.pt")
+    assert json.loads((fold / "real" / "detector" / "config.json").read_text())["source_weights"] == {
+        "realpages": 2.0
+    }
+    tiles = [p.stem for p in (fold / "real" / "detector" / "dataset" / "images" / "train").iterdir()]
+    repeats = [t for t in tiles if re.search(r"_r\d+$", t)]
+    assert len(tiles) == 2 * len(repeats) > 0  # real pages listed twice
