@@ -113,6 +113,19 @@ def table(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def bucket_table(summary: dict) -> str:
+    """Accuracy on the held-out books' true boxes, pooled, by the class's real training samples."""
+    arms = list(summary["buckets"])
+    names = list(summary["buckets"][arms[0]]) if arms else []
+    lines = ["| real training samples of the class | characters | " + " | ".join(arms) + " |"]
+    lines.append("|" + " --- |" * (len(arms) + 2))
+    for name in names:
+        n = summary["buckets"][arms[0]][name]["characters"]
+        values = " | ".join(f"{summary['buckets'][a][name]['accuracy']:.4f}" for a in arms)
+        lines.append(f"| {name} | {n} | {values} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--real", default="../shared/realpages", help="Kaggle-layout folder of real pages")
@@ -140,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     summary = run(plan, Path(args.out), args.books, args.arms)
     print(table(summary))
+    print("\nrecognizer accuracy on the true boxes of the held-out books:\n" + bucket_table(summary))
     minutes = summary["seconds"] / 60
     print(f"\n{len(summary['results'])} readings in {minutes:.1f} min: {Path(args.out) / 'realcheck.json'}")
     return 0

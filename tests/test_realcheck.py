@@ -21,7 +21,7 @@ def test_tiny_realcheck_reads_the_left_out_real_book_only(
     tiny_data: Path, offline_detector: dict, tiny_recognizer: Path, tmp_path: Path
 ) -> None:
     sys.path.insert(0, str(ROOT))  # bench/ is not an installed package
-    from bench.realcheck import run, table
+    from bench.realcheck import bucket_table, run, table
     from bench.realfold import Plan
 
     plan = Plan(
@@ -51,6 +51,10 @@ def test_tiny_realcheck_reads_the_left_out_real_book_only(
         "book,pages,characters,arm,f1,detector_recall,recognizer_accuracy,known"
     )
     assert "| hnsd001 | 1 | 148 | both |" in table(summary)
+    buckets = summary["buckets"]["both"]
+    assert [line.split(" | ")[:2] for line in bucket_table(summary).splitlines()[2:]] == [
+        [f"| {name}", str(buckets[name]["characters"])] for name in ("0", "1-9", "10+")
+    ]
 
     fold = tmp_path / "hnsd001"
     real_ids = [line.split(",")[0] for line in (REAL / "train.csv").read_text().splitlines()[1:]]
