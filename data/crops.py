@@ -187,9 +187,10 @@ def main(argv: list[str] | None = None) -> int:
         fit = first_source(args.data, fit)
     crops, note = make_crops(args.data, fit, args.rare_below, args.renders, args.seed)
     crops.save(args.out)
-    pages = len(set(crops.pages[crops.sources != "renders"].tolist()))
+    cut = crops.sources != "renders"
+    pages, classes = len(set(crops.pages[cut].tolist())), len(set(crops.unicodes[cut].tolist()))
     print(
-        f"wrote {args.out}: {len(crops)} crops of {len(set(crops.unicodes))} classes from {pages} pages"
+        f"wrote {args.out}: {int(cut.sum())} crops of {classes} classes from {pages} pages"
         f"{note}; weights {crops.source_weights()}"
     )
     return 0

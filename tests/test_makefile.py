@@ -21,10 +21,10 @@ def test_extra_joins_the_sources_and_fine_tunes_the_extras_recognizer(tmp_path: 
     assert f"-m data.sources --out {union} --source {real}:4 --source {extra}:1\n" in out
     assert f"-m data.split --data {union} --out build/book+standin/split.json" in out
     assert f"-m detect.train --data {union} " in out
-    assert f"--out build/book+standin/crops.npz --real-only --rare-below 10 --renders 20\n" in out
-    assert f"-m data.crops --data {extra} --split build/standin/split.json --out build/standin/crops.npz" in out
-    assert "--run-dir build/standin/recognizer " in out  # the extra's own recognizer, trained first
-    assert out.index("--run-dir build/standin/recognizer ") < out.index("--run-dir build/book+standin/recognizer ")
+    assert "--out build/book+standin/crops.npz --real-only --rare-below 10 --renders 20\n" in out
+    assert f"-m data.crops --data {extra} --split build/standin/split.json " in out
+    own, joint = "--run-dir build/standin/recognizer ", "--run-dir build/book+standin/recognizer "
+    assert own in out and out.index(own) < out.index(joint)  # the extra's own recognizer, trained first
     assert "--init build/standin/recognizer/model.pt" in out
     assert f"-m submit.evaluate --data {union} " in out and f"-m submit.predict --data {union} " in out
 
