@@ -24,6 +24,18 @@ class Hand:
     stretch: float = 0.0  # mean log aspect change: > 0 writes taller, narrower characters
 
 
+def random_hand(rng: np.random.Generator) -> Hand:
+    """A scribe's hand drawn with the spread the generator gives its books."""
+    return Hand(
+        weight=float(rng.uniform(0.35, 0.85)),
+        warp=float(rng.uniform(0.03, 0.08)),
+        slant=float(rng.uniform(1, 5)),
+        shear=float(rng.uniform(0.03, 0.15)),
+        squash=float(rng.uniform(0.05, 0.15)),
+        stretch=float(rng.uniform(0.0, 0.3)),
+    )
+
+
 class GlyphBank:
     """Renders each (font, character) once and caches its tight ink mask (uint8, ink = 255)."""
 

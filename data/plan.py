@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from data.book import BookStyle
-from data.glyphs import Hand
+from data.glyphs import random_hand
 
 
 @dataclass(frozen=True)
@@ -55,14 +55,7 @@ def book_style(book: str, numeric: bool, n_faces: int, rng: np.random.Generator)
         spread=bool(spread),
         em=float(np.clip(np.exp(rng.normal(np.log(160), 0.32)), 90, 300)),
         font_weights=tuple(float(w) for w in weights),
-        hand=Hand(
-            weight=float(rng.uniform(0.35, 0.85)),
-            warp=float(rng.uniform(0.03, 0.08)),
-            slant=float(rng.uniform(1, 5)),
-            shear=float(rng.uniform(0.03, 0.15)),
-            squash=float(rng.uniform(0.05, 0.15)),
-            stretch=float(rng.uniform(0.0, 0.3)),
-        ),
+        hand=random_hand(rng),
         column_pitch=float(rng.uniform(1.45, 2.1)),
         line_gap=float(rng.uniform(0.03, 0.35)),
         frame=int(rng.choice(3, p=[0.2, 0.4, 0.4])),

@@ -15,21 +15,9 @@ import numpy as np
 
 from data.crops import SIZE, CropSet, preprocess
 from data.fonts import coverage, glyph_faces
-from data.glyphs import GlyphBank, Hand, ink_box, write
+from data.glyphs import GlyphBank, ink_box, random_hand, write
 
 SOURCE = "renders"
-
-
-def random_hand(rng: np.random.Generator) -> Hand:
-    """A scribe's hand with the spread the generator gives its books (``data.plan.book_style``)."""
-    return Hand(
-        weight=float(rng.uniform(0.35, 0.85)),
-        warp=float(rng.uniform(0.03, 0.08)),
-        slant=float(rng.uniform(1, 5)),
-        shear=float(rng.uniform(0.03, 0.15)),
-        squash=float(rng.uniform(0.05, 0.15)),
-        stretch=float(rng.uniform(0.0, 0.3)),
-    )
 
 
 def render_one(bank: GlyphBank, face: int, char: str, rng: np.random.Generator) -> np.ndarray:
