@@ -181,8 +181,11 @@ $(WORK)/submission.csv: $(MODELS) | $(STAMP)
 evaluate: $(WORK)/evaluate/evaluate.json
 	@$(PY) -c "import json, submit.evaluate as e; print(e.table(json.load(open('$<'))))"
 
-submission: $(WORK)/evaluate/evaluate.json $(WORK)/submission.csv
-	@$(PY) -m submit.report --work $(WORK)
+# A folder of annotated pages with no test pages (a book of your own) has no submission to write:
+# `make submission` stops after the held-out evaluation and says so.
+TEST_PAGES := $(if $(strip $(DATA)),$(wildcard $(SOURCE)/sample_submission.csv $(SOURCE)/test_images),yes)
+submission: $(WORK)/evaluate/evaluate.json $(if $(TEST_PAGES),$(WORK)/submission.csv)
+	@$(PY) -m submit.report --work $(WORK) $(if $(TEST_PAGES),,--no-test)
 
 upload: $(WORK)/submission.csv
 	$(PY) -m submit.upload --submission $< --data $(DATASET)

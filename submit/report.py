@@ -13,17 +13,26 @@ from submit.evaluate import table
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", required=True, help="the run's build folder")
+    parser.add_argument(
+        "--no-test", action="store_true", help="the data has no test pages: report the held-out books only"
+    )
     args = parser.parse_args(argv)
     work = Path(args.work)
-    files = {name: work / name for name in ("submission.json", "evaluate/evaluate.json")}
+    names = ["evaluate/evaluate.json"] + ([] if args.no_test else ["submission.json"])
+    files = {name: work / name for name in names}
     for path in files.values():
         if not path.is_file():
             raise DataError(path, "missing: run `make submission` first")
-    submission = json.loads(files["submission.json"].read_text())
-    print(
-        f"\nsubmission      {submission['submission']}  ({submission['pages']} pages, "
-        f"{submission['points']} characters)"
-    )
+    if args.no_test:
+        print("\nno test pages in the data (sample_submission.csv, test_images/): no submission.csv written")
+        print("transcribe pages of your own with `make read IMAGES=...`")
+        submission = {}
+    else:
+        submission = json.loads(files["submission.json"].read_text())
+        print(
+            f"\nsubmission      {submission['submission']}  ({submission['pages']} pages, "
+            f"{submission['points']} characters)"
+        )
     print(f"pictures        {work / 'evaluate' / 'pictures'}  {work / 'pictures'}")
     print(f"training runs   {work / 'detector'}  {work / 'recognizer'}")
     print("\nheld-out books (neither model saw them):")
@@ -34,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
             f"\ntest pages scored with test_answers.csv: F1 {t['f1']:.4f} "
             f"(precision {t['precision']:.4f}, recall {t['recall']:.4f})"
         )
-    print("\nupload with `make upload` (needs Kaggle credentials)")
+    if not args.no_test:
+        print("\nupload with `make upload` (needs Kaggle credentials)")
     return 0
 
 
