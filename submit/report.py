@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
             f"\nsubmission      {submission['submission']}  ({submission['pages']} pages, "
             f"{submission['points']} characters)"
         )
-    print(f"pictures        {work / 'evaluate' / 'pictures'}  {work / 'pictures'}")
+    pictures = [work / "evaluate" / "pictures"] + ([] if args.no_test else [work / "pictures"])
+    print("pictures        " + "  ".join(str(p) for p in pictures))
     print(f"training runs   {work / 'detector'}  {work / 'recognizer'}")
     print("\nheld-out books (neither model saw them):")
     print(table(json.loads(files["evaluate/evaluate.json"].read_text())))

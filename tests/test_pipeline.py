@@ -74,6 +74,7 @@ def test_report_of_data_without_test_pages_gives_the_held_out_books(
     printed = capsys.readouterr().out
     assert "no submission.csv written" in printed and table(result) in printed
     assert "make upload" not in printed
+    assert f"pictures        {tmp_path / 'evaluate' / 'pictures'}\n" in printed
 
 
 def test_blank_page_and_no_detections_give_empty_rows(
