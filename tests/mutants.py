@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXACT = "tests/test_geometry_exact.py"
 ORACLE = "tests/test_oracle.py"
 PROPERTIES = "tests/test_properties.py"
+SOURCES = "tests/test_sources.py"
 
 
 @dataclass(frozen=True)
@@ -290,6 +291,42 @@ MUTANTS = [
         '"centre_hit_recall": found / max(n_true, 1)',
         '"centre_hit_recall": found / max(n_pred, 1)',
         (ORACLE,),
+    ),
+    # several sources: the union, the first source's hold-out, weights, fine-tuning
+    Mutant(
+        "extra source's ids left unprefixed",
+        "data/sources.py",
+        'prefix = "" if k == 0 else name + MARK',
+        'prefix = ""',
+        (SOURCES,),
+    ),
+    Mutant(
+        "books of every source held out",
+        "data/split.py",
+        "real = first_source(data, annotations.image_ids)",
+        "real = annotations.image_ids",
+        (SOURCES,),
+    ),
+    Mutant(
+        "fractional weights rounded the wrong way",
+        "data/balance.py",
+        "(rng.random(len(weights)) < weights - whole)",
+        "(rng.random(len(weights)) > weights - whole)",
+        (SOURCES,),
+    ),
+    Mutant(
+        "a weighted page's tiles listed once",
+        "detect/dataset.py",
+        "for r in range(1, copies):",
+        "for r in range(2, copies):",
+        (SOURCES, "tests/test_realcheck.py"),
+    ),
+    Mutant(
+        "fine-tuned output rows matched by position",
+        "recognize/schedule.py",
+        "theirs = [index[classes[k]] for k in mine]",
+        "theirs = [k for k in mine]",
+        ("tests/test_init.py",),
     ),
 ]
 
