@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from data.annotations import Annotations, load_train
 from data.errors import run_cli
 from data.io import atomic_path, read_image
 from data.sources import first_source, page_sources, source_names
+from data.workers import fork_pool
 
 SIZE = 32
 
@@ -124,7 +124,7 @@ def build_crops(
         for image_id, g in groups
     ]
     workers = workers or min(os.cpu_count() or 1, 8)
-    with multiprocessing.get_context("fork").Pool(workers, cv2.setNumThreads, (1,)) as pool:
+    with fork_pool(workers) as pool:
         parts = list(
             tqdm(pool.imap(_page_crops, tasks, chunksize=4), total=len(tasks), desc="cropping", unit="page")
         )

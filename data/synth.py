@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import shutil
 import time
@@ -37,6 +36,7 @@ from data.io import write_json, write_text
 from data.layout import Column, render
 from data.plan import PRESETS, PageJob, pages_of, plan
 from data.reading import READING_ORDER, write_reading_order
+from data.workers import fork_pool
 
 # --- workers -------------------------------------------------------------------------------------
 
@@ -59,7 +59,6 @@ def writer_for(faces: tuple[Face, ...], classes: Inventory) -> Writer:
 
 def _init_worker(faces: tuple[Face, ...], classes: Inventory, scale: float) -> None:
     global _writer, _scale
-    cv2.setNumThreads(1)
     _writer, _scale = writer_for(faces, classes), scale
 
 
@@ -127,8 +126,7 @@ def generate(
     resumed = sum(Path(j.path).with_suffix(".json").is_file() for j in train + test)
     workers = workers or min(os.cpu_count() or 1, 8)
     start = time.time()
-    context = multiprocessing.get_context("fork")
-    with context.Pool(workers, _init_worker, (faces, classes, config.scale)) as pool:
+    with fork_pool(workers, _init_worker, (faces, classes, config.scale)) as pool:
         results = list(
             tqdm(
                 pool.imap(render_page, train + test, chunksize=1),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
 from pathlib import Path
@@ -14,6 +13,7 @@ from tqdm import tqdm
 
 from data.annotations import Annotations
 from data.io import read_image
+from data.workers import fork_pool
 from detect.tiles import Tiling, boxes_in_window, scaled
 
 
@@ -101,7 +101,7 @@ def build_dataset(
             for i in ids
         ]
     workers = workers or min(os.cpu_count() or 1, 8)
-    with multiprocessing.get_context("fork").Pool(workers, cv2.setNumThreads, (1,)) as pool:
+    with fork_pool(workers) as pool:
         tiles = sum(
             tqdm(
                 pool.imap(_write_page, tasks, chunksize=2),

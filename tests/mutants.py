@@ -292,6 +292,13 @@ MUTANTS = [
         '"centre_hit_recall": found / max(n_pred, 1)',
         (ORACLE,),
     ),
+    Mutant(
+        "forked workers keep the parent's OpenCV threads",
+        "data/workers.py",
+        "    cv2.setNumThreads(1)\n    try:",
+        "    try:",
+        ("tests/test_workers.py",),
+    ),
     # several sources: the union, the first source's hold-out, weights, fine-tuning
     Mutant(
         "extra source's ids left unprefixed",
