@@ -326,7 +326,7 @@ MUTANTS = [
         "detect/dataset.py",
         "for r in range(1, copies):",
         "for r in range(2, copies):",
-        (SOURCES, "tests/test_realcheck.py"),
+        (EXACT,),
     ),
     Mutant(
         "fine-tuned output rows matched by position",

@@ -110,22 +110,38 @@ def gradient_page(width: int, height: int) -> np.ndarray:
     return page
 
 
-@pytest.fixture(scope="module")
-def label_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """build_dataset on the two pages above (stored losslessly), "wide" to train and "strip" to val."""
-    folder = tmp_path_factory.mktemp("labels")
-    (folder / "pages").mkdir()
+def label_pages(folder: Path) -> Annotations:
+    """The two pages above in ``folder`` (stored losslessly), and their annotations."""
+    folder.mkdir()
     owners, values = [], []
     for image_id, boxes in LABEL_BOXES.items():
         width, height = {"wide": (300, 200), "strip": (300, 110)}[image_id]
         png = cv2.imencode(".png", gradient_page(width, height))[1].tobytes()
-        (folder / "pages" / f"{image_id}.jpg").write_bytes(png)  # read by content: lossless page
+        (folder / f"{image_id}.jpg").write_bytes(png)  # read by content: lossless page
         owners += [image_id] * len(boxes)
         values += boxes
-    annotations = Annotations(list(LABEL_BOXES), boxes_frame(owners, ["U+3042"] * len(owners), values))
+    return Annotations(list(LABEL_BOXES), boxes_frame(owners, ["U+3042"] * len(owners), values))
+
+
+@pytest.fixture(scope="module")
+def label_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """build_dataset on the two pages above, "wide" to train and "strip" to val."""
+    folder = tmp_path_factory.mktemp("labels")
+    annotations = label_pages(folder / "pages")
     parts = {"train": ["wide"], "val": ["strip"]}
     build_dataset(annotations, folder / "pages", parts, LABEL_TILING, folder / "dataset", workers=1)
     return folder / "dataset"
+
+
+def test_a_weighted_page_lists_its_tiles_that_many_times(tmp_path: Path) -> None:
+    annotations = label_pages(tmp_path / "pages")
+    parts, copies = {"train": ["wide"], "val": ["strip"]}, {"wide": 3, "strip": 3}
+    build_dataset(annotations, tmp_path / "pages", parts, LABEL_TILING, tmp_path / "out", 1, copies)
+    train = sorted(p.stem for p in (tmp_path / "out" / "labels" / "train").glob("*.txt"))
+    assert train == sorted(f"wide_t{k}{r}" for k in range(6) for r in ("", "_r1", "_r2"))
+    image = tmp_path / "out" / "images" / "train"
+    assert (image / "wide_t4_r2.jpg").stat().st_ino == (image / "wide_t4.jpg").stat().st_ino  # a link
+    assert (tmp_path / "out" / "tiles.txt").read_text() == "21\n"  # 18 train tiles, 3 val (once)
 
 
 def test_yolo_label_files_hold_these_lines(label_dataset: Path) -> None:
