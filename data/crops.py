@@ -19,6 +19,7 @@ from data.sources import first_source, page_sources, source_names
 from data.workers import fork_pool
 
 SIZE = 32
+RENDERS = "renders"  # the crop source of font renders (data.renders)
 
 
 def preprocess(region: np.ndarray) -> np.ndarray:
@@ -149,12 +150,15 @@ def make_crops(
     rare_below: int = 0,
     renders: int = 20,
     seed: int = 0,
+    real_only: bool = False,
 ) -> tuple[CropSet, str]:
-    """The crops of these pages of ``data`` (all by default), each with its source and weight, plus
-    ``renders`` font renders of every class the real source has fewer than ``rare_below`` crops of;
-    and a note saying how many renders were made."""
+    """The crops of these pages of ``data`` (all by default; with ``real_only`` those of the first
+    source only), each with its source and weight, plus ``renders`` font renders of every class the
+    real source has fewer than ``rare_below`` crops of; and a note saying how many renders were made."""
     data = Path(data)
     annotations = load_train(data)
+    if real_only:
+        image_ids = first_source(data, annotations.image_ids if image_ids is None else image_ids)
     if image_ids is not None:
         annotations = annotations.subset(image_ids)
     pages = page_sources(data, annotations.image_ids)
@@ -182,12 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--renders", type=int, default=20, help="... get this many font renders each")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    fit = json.loads(Path(args.split).read_text())["fit"] if args.split else load_train(args.data).image_ids
-    if args.real_only:
-        fit = first_source(args.data, fit)
-    crops, note = make_crops(args.data, fit, args.rare_below, args.renders, args.seed)
+    fit = json.loads(Path(args.split).read_text())["fit"] if args.split else None
+    crops, note = make_crops(args.data, fit, args.rare_below, args.renders, args.seed, args.real_only)
     crops.save(args.out)
-    cut = crops.sources != "renders"
+    cut = crops.sources != RENDERS
     pages, classes = len(set(crops.pages[cut].tolist())), len(set(crops.unicodes[cut].tolist()))
     print(
         f"wrote {args.out}: {int(cut.sum())} crops of {classes} classes from {pages} pages"

@@ -13,11 +13,9 @@ from collections import Counter
 
 import numpy as np
 
-from data.crops import SIZE, CropSet, preprocess
+from data.crops import RENDERS, SIZE, CropSet, preprocess
 from data.fonts import coverage, glyph_faces
 from data.glyphs import GlyphBank, ink_box, random_hand, write
-
-SOURCE = "renders"
 
 
 def render_one(bank: GlyphBank, face: int, char: str, rng: np.random.Generator) -> np.ndarray:
@@ -54,10 +52,10 @@ def render_crops(codes: list[str], per_class: int, weight: float = 1.0, seed: in
     crops = CropSet(
         images=np.stack(images) if images else np.zeros((0, SIZE, SIZE), np.uint8),
         unicodes=np.array(labels, dtype=str) if labels else np.zeros(0, "<U7"),
-        pages=np.array([f"{SOURCE}~{c}" for c in labels], dtype=str) if labels else np.zeros(0, "<U16"),
+        pages=np.array([f"{RENDERS}~{c}" for c in labels], dtype=str) if labels else np.zeros(0, "<U16"),
         samples=np.arange(n, dtype=np.int64),
-        sources=np.full(n, SOURCE),
+        sources=np.full(n, RENDERS),
         weights=np.full(n, weight, np.float32),
-        source_names=np.array([SOURCE]),
+        source_names=np.array([RENDERS]),
     )
     return crops, missing

@@ -12,6 +12,7 @@ import yaml
 from tqdm import tqdm
 
 from data.annotations import Annotations
+from data.balance import repeats
 from data.io import read_image
 from data.workers import fork_pool
 from detect.tiles import Tiling, boxes_in_window, scaled
@@ -28,11 +29,8 @@ def page_xyxy(annotations: Annotations) -> dict[str, np.ndarray]:
 def page_copies(weights: dict[str, float], seed: int = 0) -> dict[str, int]:
     """How many times each page's tiles are listed for training: its weight, rounded up or down at
     random so that the mean is the weight (a weight of 0.5 lists half the pages once)."""
-    rng = np.random.default_rng([seed, 4])
-    values = np.array(list(weights.values()), float)
-    whole = np.floor(values)
-    copies = whole + (rng.random(len(values)) < values - whole)
-    return dict(zip(weights, copies.astype(int).tolist(), strict=True))
+    copies = repeats(np.array(list(weights.values()), float), np.random.default_rng([seed, 4]))
+    return dict(zip(weights, copies.tolist(), strict=True))
 
 
 def _write_page(task: tuple[str, np.ndarray, Tiling, str, str, int]) -> int:
