@@ -152,15 +152,12 @@ def make_crops(
     seed: int = 0,
     real_only: bool = False,
 ) -> tuple[CropSet, str]:
-    """The crops of these pages of ``data`` (all by default; with ``real_only`` those of the first
-    source only), each with its source and weight, plus ``renders`` font renders of every class the
-    real source has fewer than ``rare_below`` crops of; and a note saying how many renders were made."""
+    """Crops of these pages of ``data`` (all by default; ``real_only``: the first source's) with their
+    sources and weights, ``renders`` renders of each real class under ``rare_below`` crops, a note."""
     data = Path(data)
     annotations = load_train(data)
-    if real_only:
-        image_ids = first_source(data, annotations.image_ids if image_ids is None else image_ids)
-    if image_ids is not None:
-        annotations = annotations.subset(image_ids)
+    ids = annotations.image_ids if image_ids is None else image_ids
+    annotations = annotations.subset(first_source(data, ids) if real_only else ids)
     pages = page_sources(data, annotations.image_ids)
     crops = build_crops(annotations, data / "train_images", None, pages, source_names(data))
     if rare_below <= 0:
