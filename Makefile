@@ -7,6 +7,7 @@
 #   make read IMAGES=folder/              transcriptions of book pages in reading order, and a viewer
 #   make submission DATA=path/to/real EXTRA=default    real pages plus the embedded stand-in
 #   make realcheck                        leave one real book out: stand-in, real pages, both
+#   make ablation                         what each change for the competition F1 is worth
 #
 # Stages skip when their outputs are up to date; interrupted training resumes if its inputs are unchanged.
 SHELL := /bin/bash
@@ -69,7 +70,9 @@ WORK := build/$(NAME)
 DETECTOR_EPOCHS ?= $(if $(FAST),4,6)
 RECOGNIZER_EPOCHS ?= $(if $(FAST),3,7)
 DETECTOR_ARGS ?= --imgsz 320 --char-px 20 --batch 8 --epochs $(DETECTOR_EPOCHS) --mosaic 0 --close-mosaic 0
-RECOGNIZER_ARGS ?= --width 32 --depth 0 --batch 64 --cap 100 --floor 20 --epochs $(RECOGNIZER_EPOCHS) --lr 3e-3
+# PRIOR: classes drawn in proportion to count ** (1 - PRIOR) (0: capped at --cap, copied up to --floor).
+PRIOR ?= 0.5
+RECOGNIZER_ARGS ?= --width 32 --depth 0 --batch 64 --cap 100 --floor 20 --prior $(PRIOR) --epochs $(RECOGNIZER_EPOCHS) --lr 3e-3
 
 # Brush-written Japanese faces from Debian's packages (public domain / BSD-3-Clause), unpacked
 # without root. Where apt is missing the generator falls back to the printed faces, with a notice.
@@ -80,8 +83,8 @@ stage = @printf '\n\033[1m==> %s\033[0m\n' "$(1)"
 
 .PHONY: help
 help:
-	@sed -n '1,11p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "targets: setup fonts data detector recognizer evaluate submission read realpages realcheck upload lr-find bench scale test mutants lint clean"
+	@sed -n '1,12p' Makefile | sed 's/^# \{0,1\}//'
+	@echo "targets: setup fonts data detector recognizer evaluate submission read realpages realcheck ablation upload lr-find bench scale test mutants lint clean"
 
 # --- set-up ------------------------------------------------------------------------------------
 
@@ -115,7 +118,7 @@ $(STAMP): pyproject.toml
 # --- data ---------------------------------------------------------------------------------------
 
 build/data/%/train.csv: | $(STAMP) $(FONTS)/.unpacked
-	$(call stage,[1/7] generating the embedded $* data set in build/data/$*)
+	$(call stage,[1/9] generating the embedded $* data set in build/data/$*)
 	$(PY) -m data.synth --out build/data/$* --preset $* --seed $(SEED)
 
 ifneq ($(strip $(DATA)),)
@@ -125,20 +128,21 @@ endif
 
 ifneq ($(strip $(EXTRA)),)
 $(DATASET)/train.csv: $(SOURCE)/train.csv $(EXTRA_DATA)/train.csv $(WORK)/weights-$(DATA_WEIGHT)-$(EXTRA_WEIGHT) | $(STAMP)
-	$(call stage,[1/7] joining $(SOURCE) (weight $(DATA_WEIGHT)) and $(EXTRA_DATA) (weight $(EXTRA_WEIGHT)))
+	$(call stage,[1/9] joining $(SOURCE) (weight $(DATA_WEIGHT)) and $(EXTRA_DATA) (weight $(EXTRA_WEIGHT)))
 	$(PY) -m data.sources --out $(DATASET) --source $(SOURCE):$(DATA_WEIGHT) --source $(EXTRA_DATA):$(EXTRA_WEIGHT)
 
 # Changed weights rebuild the union (and so retrain); unchanged ones leave it, and every run, alone.
 $(WORK)/weights-%:
 	@mkdir -p $(WORK) && rm -f $(WORK)/weights-* && touch $@
 
-# EXTRA's own recognizer, the one the real crops fine-tune: `make recognizer` on EXTRA alone.
+# EXTRA's own recognizer, the one the real crops fine-tune: `make recognizer` on EXTRA alone, on
+# its true boxes (EXTRA's detector is never trained; the fine-tuning adds the detector's boxes).
 $(RECOGNIZER_INIT):
-	$(MAKE) recognizer EXTRA= $(if $(wildcard $(EXTRA)/train.csv),DATA=$(EXTRA_DATA),DATA= PRESET=$(EXTRA))
+	$(MAKE) recognizer EXTRA= BOX_CROPS=0 $(if $(wildcard $(EXTRA)/train.csv),DATA=$(EXTRA_DATA),DATA= PRESET=$(EXTRA))
 endif
 
 $(WORK)/split.json: $(DATASET)/train.csv | $(STAMP)
-	$(call stage,[2/7] checking $(DATASET) and holding out whole books)
+	$(call stage,[2/9] checking $(DATASET) and holding out whole books)
 	$(PY) -m data.split --data $(DATASET) --out $@ --seed $(SEED)
 
 .PHONY: data
@@ -146,36 +150,84 @@ data: $(WORK)/split.json
 
 # --- models -------------------------------------------------------------------------------------
 
-$(WORK)/detector/model.pt: $(WORK)/split.json | $(STAMP)
-	$(call stage,[3/7] training the detector in $(WORK)/detector)
-	$(PY) -m detect.train --data $(DATASET) --split $< --run $(WORK)/detector --device $(DEVICE) --resume $(DETECTOR_ARGS)
+# The detector, the crops and the detector-box crops of a run folder: $(WORK) for the split's
+# models, $(WORK)/final for the final ones (below). The recognizer also learns from the detector's
+# own boxes on the same pages, and from the boxes that hold no character: the background class the
+# pipeline drops. BOX_CROPS=0: true boxes only.
+BOX_CROPS ?= 1
+JITTER ?= 1
+CROPS := $(if $(filter 1,$(BOX_CROPS)),boxcrops,crops).npz
+BOX_ERRORS := $(if $(filter 1,$(JITTER)),$(WORK)/box_errors.npy)
+step = $(if $(filter %/final,$*),[final] ,[$(1)/9] )
 
-$(WORK)/crops.npz: $(WORK)/split.json | $(STAMP)
-	$(call stage,[4/7] cropping and binarizing the training characters)
+%/detector/model.pt: %/split.json | $(STAMP)
+	$(call stage,$(call step,3)training the detector in $*/detector)
+	$(PY) -m detect.train --data $(DATASET) --split $< --run $*/detector --device $(DEVICE) --resume $(DETECTOR_ARGS)
+
+%/crops.npz: %/split.json | $(STAMP)
+	$(call stage,$(call step,4)cropping and binarizing the training characters into $@)
 	$(PY) -m data.crops --data $(DATASET) --split $< --out $@ $(CROPS_ARGS)
 
-$(WORK)/recognizer/model.pt: $(WORK)/crops.npz $(RECOGNIZER_INIT) | $(STAMP)
-	$(call stage,[5/7] training the recognizer in $(WORK)/recognizer)
-	$(RECOGNIZER_TRAIN) --crops $< --run-dir $(WORK)/recognizer --device $(DEVICE) --resume $(RECOGNIZER_ARGS) \
-		$(if $(RECOGNIZER_INIT),--init $(RECOGNIZER_INIT))
+%/boxcrops.npz: %/crops.npz %/detector/model.pt $(BOX_ERRORS) | $(STAMP)
+	$(call stage,$(call step,5)cropping the detector's boxes on the same pages into $@)
+	$(PY) -m submit.boxcrops --data $(DATASET) --crops $< --detector $*/detector/model.pt --out $@ --device $(DEVICE) \
+		$(if $(BOX_ERRORS),--jitter $(BOX_ERRORS))
+
+# The split detector's box errors on the tune pages (submit.boxerrors): both runs' box crops also
+# cut every true box once more, moved by one of them. JITTER=0: no such crops.
+$(WORK)/box_errors.npy: $(WORK)/detector/model.pt $(WORK)/split.json | $(STAMP)
+	$(call stage,[5/9] measuring the detector's box errors on the tune pages)
+	$(PY) -m submit.boxerrors --data $(DATASET) --split $(WORK)/split.json --detector $< --out $@ --device $(DEVICE)
+
+.SECONDARY:  # keep every stage's file, even those only a pattern rule names
+
+# The tune pages of split.json (the detector's validation pages) validate the recognizer too and
+# never train it: they are left for choosing the thresholds.
+$(WORK)/recognizer/model.pt: $(WORK)/$(CROPS) $(WORK)/split.json $(RECOGNIZER_INIT) | $(STAMP)
+	$(call stage,[6/9] training the recognizer in $(WORK)/recognizer)
+	$(RECOGNIZER_TRAIN) --crops $< --split $(WORK)/split.json --run-dir $(WORK)/recognizer --device $(DEVICE) \
+		--resume $(RECOGNIZER_ARGS) $(if $(RECOGNIZER_INIT),--init $(RECOGNIZER_INIT))
+
+# The final models write the submission: both trained again on every train page, held-out books
+# and tune pages included, with the same settings; the recognizer for as many epochs as the
+# split's recognizer was taken at. Held-out evaluation and the thresholds stay the split's.
+# REFIT=0 (the default with FAST=1) writes the CSV with the split's models.
+REFIT ?= $(if $(FAST),0,1)
+FINAL := $(if $(filter 1,$(REFIT)),$(WORK)/final,$(WORK))
+FINAL_MODELS := $(FINAL)/detector/model.pt $(FINAL)/recognizer/model.pt
+
+$(WORK)/final/split.json: $(WORK)/split.json | $(STAMP)
+	$(PY) -m data.split --refit $< --out $@
+
+$(WORK)/final/recognizer/model.pt: $(WORK)/final/$(CROPS) $(WORK)/recognizer/model.pt $(RECOGNIZER_INIT) | $(STAMP)
+	$(call stage,[final] training the recognizer on every page in $(WORK)/final/recognizer)
+	$(RECOGNIZER_TRAIN) --crops $< --run-dir $(WORK)/final/recognizer --device $(DEVICE) --resume $(RECOGNIZER_ARGS) \
+		--valid 0 --epochs-from $(WORK)/recognizer/model.pt --no-interpret $(if $(RECOGNIZER_INIT),--init $(RECOGNIZER_INIT))
 
 .PHONY: detector recognizer
 detector: $(WORK)/detector/model.pt
 recognizer: $(WORK)/recognizer/model.pt
 
 MODELS := $(WORK)/detector/model.pt $(WORK)/recognizer/model.pt
+THRESHOLDS := $(WORK)/tune/thresholds.json
+
+# The detector confidence and recognizer probability with the best F1 on the tune pages.
+$(THRESHOLDS): $(MODELS) $(WORK)/split.json | $(STAMP)
+	$(call stage,[7/9] choosing the thresholds on the tune pages)
+	$(PY) -m submit.tune --data $(DATASET) --split $(WORK)/split.json --detector $(WORK)/detector/model.pt \
+		--recognizer $(WORK)/recognizer/model.pt --out $(WORK)/tune --device $(DEVICE)
 
 # --- results ------------------------------------------------------------------------------------
 
-$(WORK)/evaluate/evaluate.json: $(MODELS) $(WORK)/split.json | $(STAMP)
-	$(call stage,[6/7] reading the held-out books end to end)
+$(WORK)/evaluate/evaluate.json: $(MODELS) $(THRESHOLDS) $(WORK)/split.json | $(STAMP)
+	$(call stage,[8/9] reading the held-out books end to end)
 	$(PY) -m submit.evaluate --data $(DATASET) --split $(WORK)/split.json --detector $(WORK)/detector/model.pt \
-		--recognizer $(WORK)/recognizer/model.pt --out $(WORK)/evaluate --device $(DEVICE)
+		--recognizer $(WORK)/recognizer/model.pt --thresholds $(THRESHOLDS) --out $(WORK)/evaluate --device $(DEVICE)
 
-$(WORK)/submission.csv: $(MODELS) | $(STAMP)
-	$(call stage,[7/7] reading the test pages into $@)
-	$(PY) -m submit.predict --data $(DATASET) --detector $(WORK)/detector/model.pt \
-		--recognizer $(WORK)/recognizer/model.pt --out $@ --device $(DEVICE)
+$(WORK)/submission.csv: $(FINAL_MODELS) $(THRESHOLDS) | $(STAMP)
+	$(call stage,[9/9] reading the test pages into $@ with the models in $(FINAL))
+	$(PY) -m submit.predict --data $(DATASET) --detector $(FINAL)/detector/model.pt \
+		--recognizer $(FINAL)/recognizer/model.pt --thresholds $(THRESHOLDS) --out $@ --device $(DEVICE)
 
 .PHONY: evaluate submission upload
 evaluate: $(WORK)/evaluate/evaluate.json
@@ -204,26 +256,34 @@ realpages: $(MODELS) | $(STAMP)
 IMAGES ?=
 READ_OUT ?= $(WORK)/read
 .PHONY: read
-read: $(MODELS) | $(STAMP)
+read: $(FINAL_MODELS) $(THRESHOLDS) | $(STAMP)
 	@if [ -z "$(IMAGES)" ]; then echo "usage: make read IMAGES=folder/ [FAST=1] [READ_OUT=dir]" >&2; exit 2; fi
 	$(call stage,reading $(IMAGES) into $(READ_OUT))
-	$(PY) -m submit.read $(IMAGES) --detector $(WORK)/detector/model.pt \
-		--recognizer $(WORK)/recognizer/model.pt --out $(READ_OUT) --device $(DEVICE)
+	$(PY) -m submit.read $(IMAGES) --detector $(FINAL)/detector/model.pt \
+		--recognizer $(FINAL)/recognizer/model.pt --thresholds $(THRESHOLDS) --out $(READ_OUT) --device $(DEVICE)
 
 # Leave one real book out (bench/realcheck.py): models from the FAST stand-in only, from the other
 # real books only, and from both (trained jointly: mix; pretrained and fine-tuned: finetune; the
-# detector mixed and the recognizer fine-tuned, as `make submission EXTRA=` does: both; both-plain
+# detector mixed and the recognizer fine-tuned: both; and both-tuned, as `make submission EXTRA=` does,
+# with the detector's boxes and thresholds chosen on the tune page; both-plain
 # without rare-class renders), each read on every book of $(REAL); the tables are printed and
 # written to build/realcheck/realcheck.{json,csv}. REALCHECK_ARMS=... picks arms (bench/realfold.py).
-REALCHECK_ARMS ?= standin real mix finetune both both-plain
+REALCHECK_ARMS ?= standin real mix finetune both both-plain both-tuned
 REALCHECK_DETECTOR ?= --imgsz 320 --char-px 20 --batch 8 --epochs 4 --mosaic 0 --close-mosaic 0
 REALCHECK_RECOGNIZER ?= --width 32 --depth 0 --batch 64 --cap 100 --floor 20 --epochs 3 --lr 3e-3 --valid 0.1
 .PHONY: realcheck
 realcheck: build/data/fast/train.csv | $(STAMP)
 	$(call stage,leaving one book of $(REAL) out at a time: $(REALCHECK_ARMS))
 	$(PY) bench/realcheck.py --real $(REAL) --standin build/data/fast --out build/realcheck --device $(DEVICE) \
-		--arms $(REALCHECK_ARMS) --real-weight $(DATA_WEIGHT) --rare-below $(RARE_BELOW) --renders $(RENDERS) \
+		--arms $(REALCHECK_ARMS) --real-weight $(DATA_WEIGHT) --rare-below $(RARE_BELOW) --renders $(RENDERS) --prior $(PRIOR) \
 		--detector-args="$(REALCHECK_DETECTOR)" --recognizer-args="$(REALCHECK_RECOGNIZER)"
+
+# What each change for the competition F1 is worth, on the same held-out books with the same
+# detector (bench/ablation.py): the table in README, "What each change is worth".
+.PHONY: ablation
+ablation: $(WORK)/split.json $(WORK)/detector/model.pt $(WORK)/crops.npz | $(STAMP)
+	$(call stage,one change at a time on the held-out books of $(WORK))
+	$(PY) bench/ablation.py --data $(DATASET) --work $(WORK) --device $(DEVICE) --recognizer-args="$(RECOGNIZER_ARGS)"
 
 .PHONY: lr-find
 lr-find: $(WORK)/crops.npz | $(STAMP)

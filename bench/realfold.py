@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -15,12 +15,15 @@ from data.crops import CropSet, build_crops, make_crops
 from data.io import write_json
 from data.sources import combine, read_sources
 from data.split import make_split
+from detect.predict import Detector
 from detect.settings import DetectorConfig
 from detect.train import train as train_detector
 from recognize.config import Config
 from recognize.predict import Recognizer
 from recognize.train import train as train_recognizer
+from submit.boxcrops import box_crops
 from submit.evaluate import evaluate
+from submit.tune import tune
 
 BUCKETS = {"0": (0, 0), "1-9": (1, 9), "10+": (10, 10**9)}  # real training samples of a class
 
@@ -35,6 +38,7 @@ class Plan:
     real_weight: float = 10.0  # each real page and crop counts this many times per epoch
     rare_below: int = 10  # real classes with fewer samples get font renders (arms that use them)
     renders: int = 20
+    prior: float = 0.5  # the class prior of the tuned arms' recognizer (recognize.config.Config.prior)
     seed: int = 0
     device: str = "auto"
     detector: DetectorConfig = field(default_factory=DetectorConfig)
@@ -47,11 +51,14 @@ class Plan:
 class Arm(NamedTuple):
     """How an arm trains each model: ``standin`` (the stand-in models), ``real`` (the other real
     books only), ``mix`` (those and the stand-in in one run) or ``finetune`` (the stand-in model
-    fine-tuned on the real books); ``renders``: the recognizer also gets rare-class renders."""
+    fine-tuned on the real books); ``renders``: the recognizer also gets rare-class renders;
+    ``tuned``: it also learns the arm's detector's boxes, draws classes by the plan's prior and
+    validates on the tune page, where the thresholds are chosen (``make submission``'s recipe)."""
 
     detector: str
     recognizer: str
     renders: bool
+    tuned: bool = False
 
 
 ARMS = {
@@ -63,6 +70,7 @@ ARMS = {
     "mix-plain": Arm("mix", "mix", False),
     "finetune-plain": Arm("finetune", "finetune", False),
     "both-plain": Arm("mix", "finetune", False),
+    "both-tuned": Arm("mix", "finetune", True, True),
 }
 KINDS = {"real": ("real", False), "mix": ("mix", False), "finetune": ("real", True)}  # data, from stand-in
 
@@ -101,14 +109,20 @@ def detector_of(plan: Plan, out: Path, kind: str, data: dict, splits: dict, base
 
 
 def recognizer_of(
-    plan: Plan, out: Path, kind: str, renders: bool, data: dict, splits: dict, base: tuple | None
+    plan: Plan, out: Path, arm: Arm, data: dict, splits: dict, base: tuple | None, detector: Path
 ) -> Path:
-    """The recognizer of a strategy, with or without rare-class renders: trained, resumed or reused."""
-    folder, init = KINDS[kind]
-    path = out / f"crops-{folder}{'-renders' * renders}.npz"
-    crops = crops_of(plan, data[folder], splits[folder], path, renders)
-    run = out / f"{folder}{'-init' * init}" / f"recognizer{'-renders' * renders}"
-    return train_recognizer(plan.recognizer, crops, run, plan.device, True, base[1] if init else None)
+    """The arm's recognizer (with renders; tuned: with ``detector``'s boxes, validated on the tune
+    page): trained, resumed or reused."""
+    folder, init = KINDS[arm.recognizer]
+    path = out / f"crops-{folder}{'-renders' * arm.renders}.npz"
+    crops = crops_of(plan, data[folder], splits[folder], path, arm.renders)
+    if arm.tuned and not (crops := path.with_name(f"{path.stem}-boxes.npz")).is_file():
+        box_crops(data[folder], CropSet.load(path), Detector.load(detector, plan.device)).save(crops)
+    run = out / f"{folder}{'-init' * init}" / f"recognizer{'-renders' * arm.renders}{'-boxes' * arm.tuned}"
+    cfg, split = (
+        (replace(plan.recognizer, prior=plan.prior), splits[folder]) if arm.tuned else (plan.recognizer, None)
+    )
+    return train_recognizer(cfg, crops, run, plan.device, True, base[1] if init else None, split)
 
 
 def standin_models(plan: Plan, out: Path) -> tuple[Path, Path]:
@@ -143,8 +157,21 @@ def fold(
             detector, recognizer = base
         else:
             detector = detector_of(plan, out, arm.detector, data, splits, base)
-            recognizer = recognizer_of(plan, out, arm.recognizer, arm.renders, data, splits, base)
-        result = evaluate(data["real"], splits["real"], detector, recognizer, out / name, plan.device, 1)
+            recognizer = recognizer_of(plan, out, arm, data, splits, base, detector)
+        thresholds = None
+        if arm.tuned:
+            tune(data["real"], splits["real"], detector, recognizer, out / name / "tune", plan.device)
+            thresholds = out / name / "tune" / "thresholds.json"
+        result = evaluate(
+            data["real"],
+            splits["real"],
+            detector,
+            recognizer,
+            out / name,
+            plan.device,
+            1,
+            thresholds=thresholds,
+        )
         results.append(
             {
                 "book": book,

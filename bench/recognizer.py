@@ -50,7 +50,7 @@ def measure(crops: CropSet, cfg: Config, device: torch.device, seconds: float) -
     prep = prepare(crops, cfg.group, cfg.valid, 1.0, cfg.seed, device)
     model, optimizer, scheduler = build(prep, cfg, device)
     model.train()
-    positions, copies = epoch_plan(prep, cfg.cap, cfg.floor, cfg.seed, 1)
+    positions, copies = epoch_plan(prep, cfg.cap, cfg.floor, cfg.seed, 1, cfg.prior)
     positions_t, copies_t = torch.from_numpy(positions).to(device), torch.from_numpy(copies).to(device)
     generator = torch.Generator(device=device).manual_seed(0)
     data_time = step_time = 0.0

@@ -1,4 +1,5 @@
-"""Class balancing for training: cap frequent classes, oversample rare ones with marked copies."""
+"""Class balancing for training: cap frequent classes and oversample rare ones with marked copies,
+or draw each class in proportion to a power of its size (a class prior)."""
 
 from __future__ import annotations
 
@@ -51,3 +52,39 @@ def balance(
     is_copy = np.concatenate([repeated[originals], np.ones(len(extra), bool)])
     shuffle = rng.permutation(len(positions))
     return positions[shuffle], is_copy[shuffle]
+
+
+def prior_draw(
+    labels: np.ndarray,
+    power: float,
+    size: int,
+    rng: np.random.Generator,
+    weights: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``size`` positions into ``labels`` drawn with replacement, each sample with probability
+    proportional to its weight times its class's weighted count to the power ``-power``; so a class
+    of n samples is drawn in proportion to n ** (1 - power) (0: as they come, 1: every class alike).
+    Every draw of a sample after its first is marked as a copy. The result is in draw order.
+    """
+    positions = rng.choice(len(labels), size, p=prior_weights(labels, power, weights))
+    is_copy = np.ones(size, bool)
+    is_copy[np.unique(positions, return_index=True)[1]] = False
+    return positions, is_copy
+
+
+def prior_weights(labels: np.ndarray, power: float, weights: np.ndarray | None = None) -> np.ndarray:
+    """Each sample's chance in ``prior_draw``: its weight times its class's weighted count ** -power,
+    normalized to sum to 1."""
+    weights = np.ones(len(labels)) if weights is None else np.asarray(weights, np.float64)
+    _, inverse = np.unique(labels, return_inverse=True)
+    p = weights * np.bincount(inverse, weights=weights)[inverse] ** -power
+    return p / p.sum()
+
+
+def capped_size(labels: np.ndarray, cap: int, floor: int, weights: np.ndarray | None = None) -> int:
+    """How many draws an epoch of ``balance`` makes, on average: each class's weighted count held
+    between ``floor`` and ``cap``."""
+    weights = np.ones(len(labels)) if weights is None else np.asarray(weights, np.float64)
+    _, inverse = np.unique(labels, return_inverse=True)
+    counts = np.bincount(inverse, weights=weights)
+    return int(np.rint(np.clip(counts, floor, max(cap, floor)).sum()))

@@ -88,9 +88,13 @@ def write_rows(path: str | Path, header: list[str], rows: Iterable[Iterable[str]
 # --- unicode_translation.csv -------------------------------------------------------------------
 
 
+BACKGROUND = "none"  # the recognizer's class for a detected box with no character in it
+BACKGROUND_MARK = "∅"  # how that class is drawn
+
+
 def char_of(code: str) -> str:
-    """The character a ``U+XXXX`` code stands for."""
-    return chr(int(code[2:], 16))
+    """The character a ``U+XXXX`` code stands for (BACKGROUND_MARK for the background class)."""
+    return BACKGROUND_MARK if code == BACKGROUND else chr(int(code[2:], 16))
 
 
 def read_translation(path: str | Path) -> dict[str, str]:

@@ -1,8 +1,9 @@
-"""Leakage-free splits: pages by book (within one only if need be), crops by source sample, page or book."""
+"""Leakage-free page splits: by book (within one only if need be), the tune pages, the final models' split."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from pathlib import Path
 
@@ -85,36 +86,6 @@ def warn_shared_book(name: str, sizes: pd.Series, out: set[str]) -> None:
     )
 
 
-def split_crops(
-    unicodes: np.ndarray, groups: np.ndarray, fraction: float, by_sample: bool, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Train and validation indices: no sample on both sides, and every validation class is trained.
-
-    ``by_sample``: each class sends ~``fraction`` of its samples to validation, never its last
-    one, so a class with a single sample is train-only. Otherwise whole ``groups`` (pages or
-    books) go to validation, except the samples of a class that would then have no training
-    sample: those stay in training.
-    """
-    rng = np.random.default_rng(seed)
-    n = len(unicodes)
-    codes, labels = np.unique(unicodes, return_inverse=True)
-    if by_sample:
-        counts = np.bincount(labels)
-        order = np.lexsort((rng.random(n), labels))
-        rank = np.arange(n) - np.repeat(np.cumsum(counts) - counts, counts)
-        quota = np.minimum(np.floor(fraction * counts + rng.random(len(counts))), counts - 1)
-        valid = np.zeros(n, bool)
-        valid[order] = rank < quota[labels[order]]
-    else:
-        names, group_ids = np.unique(groups, return_inverse=True)
-        chosen = rng.random(len(names)) < fraction
-        valid = chosen[group_ids]
-        trained = np.zeros(len(codes), bool)
-        trained[labels[~valid]] = True
-        valid &= trained[labels]
-    return np.flatnonzero(~valid), np.flatnonzero(valid)
-
-
 def make_split(
     data: str | Path,
     holdout: float = 0.15,
@@ -157,21 +128,40 @@ def make_split(
     return {"fit": fit, "holdout": held, "detector_train": train, "detector_valid": valid}
 
 
+def tune_pages(split: dict[str, list[str]]) -> list[str]:
+    """The pages neither model trains on: they validate both and choose the pipeline's thresholds."""
+    return split["detector_valid"]
+
+
+def refit_split(split: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The split of the final models: every page fits and trains the detector, held-out books and
+    tune pages included; none is held out. The tune pages still serve as the detector's validation
+    pages (ultralytics wants some), so its metrics there are no longer unseen ones."""
+    every = split["fit"] + split["holdout"]
+    return {"fit": every, "holdout": [], "detector_train": every, "detector_valid": split["detector_valid"]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Hold out whole books of train pages for end-to-end evaluation."
     )
-    parser.add_argument("--data", required=True, help="Kaggle-layout folder")
+    parser.add_argument("--data", help="Kaggle-layout folder")
     parser.add_argument("--out", required=True, help="split.json to write")
+    parser.add_argument("--refit", help="a split.json: write the final models' split of it (refit_split)")
     parser.add_argument(
         "--holdout", type=float, default=0.15, help="fraction of pages held out (whole books)"
     )
-    parser.add_argument(
-        "--detector-valid", type=float, default=0.1, help="fraction of the rest for detector validation"
-    )
+    parser.add_argument("--detector-valid", type=float, default=0.1, help="fraction of the rest: tune pages")
     parser.add_argument("--holdout-books", nargs="+", help="hold out these books (of the first source)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.refit:
+        final = refit_split(json.loads(Path(args.refit).read_text()))
+        write_json(args.out, final)
+        print(f"wrote {args.out}: all {len(final['fit'])} pages of {args.refit} fit the final models")
+        return 0
+    if not args.data:
+        parser.error("--data is required (or --refit)")
     split = make_split(args.data, args.holdout, args.detector_valid, args.seed, args.holdout_books)
     write_json(args.out, split)
     fit, holdout, detector_valid = split["fit"], split["holdout"], split["detector_valid"]

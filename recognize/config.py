@@ -19,6 +19,7 @@ class Config:
     weight_decay: float = 1e-2
     cap: int = 500
     floor: int = 500
+    prior: float = 0.0  # above 0: draw classes by count ** (1 - prior) instead of cap and floor
     valid: float = 0.3
     group: str = "sample"
     fraction: float = 1.0

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from data.balance import balance
+from data.balance import balance, capped_size, prior_draw
 from data.crops import CropSet
-from data.split import book_of, split_crops
+from data.split import book_of
 
 GROUPS = ("sample", "page", "book")
 
@@ -41,11 +42,14 @@ def prepare(
     seed: int,
     device: torch.device,
     known: list[str] | None = None,
+    valid_pages: Collection[str] | None = None,
 ) -> Prepared:
     """Keep ``fraction`` of the groups, split them, and move the crops to ``device`` once.
 
-    Only crops of the first (real) source validate; the other sources' crops always train. The
-    classes are those trained on, with the ``known`` ones (a model to start from) added.
+    Only crops of the first (real) source validate; the other sources' crops always train. With
+    ``valid_pages`` (``data.split.tune_pages``) the crops of those pages validate, of the classes
+    trained on, and never train, whatever ``group`` and ``valid_fraction`` say. The classes are
+    those trained on, with the ``known`` ones (a model to start from) added.
     """
     if group not in GROUPS:
         raise ValueError(f"group must be one of {GROUPS}")
@@ -60,9 +64,15 @@ def prepare(
         keep = np.flatnonzero((rng.random(len(names)) < fraction)[ids])
     else:
         keep = np.arange(len(crops))
-    extra, keep = keep[~crops.real[keep]], keep[crops.real[keep]]
-    train, valid = split_crops(crops.unicodes[keep], groups[keep], valid_fraction, group == "sample", seed)
-    train, valid = np.sort(np.concatenate([keep[train], extra])), keep[valid]
+    if valid_pages is None:
+        extra, keep = keep[~crops.real[keep]], keep[crops.real[keep]]
+        by_sample = group == "sample"
+        train, valid = split_crops(crops.unicodes[keep], groups[keep], valid_fraction, by_sample, seed)
+        train, valid = np.sort(np.concatenate([keep[train], extra])), keep[valid]
+    else:
+        tune = np.isin(crops.pages[keep], np.asarray(list(valid_pages), dtype=str))
+        train, valid = keep[~tune], keep[tune & crops.real[keep]]
+        valid = valid[np.isin(crops.unicodes[valid], crops.unicodes[train])]
     classes = np.unique(np.concatenate([crops.unicodes[train], np.array(known or [], dtype=str)]))
     index = {c: i for i, c in enumerate(classes)}
     all_labels = np.array([index.get(u, -1) for u in crops.unicodes], dtype=np.int64)
@@ -78,11 +88,49 @@ def prepare(
     )
 
 
-def epoch_plan(prep: Prepared, cap: int, floor: int, seed: int, epoch: int) -> tuple[np.ndarray, np.ndarray]:
+def epoch_plan(
+    prep: Prepared, cap: int, floor: int, seed: int, epoch: int, prior: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Crop positions for one epoch of training (balanced, shuffled) and which are copies.
 
-    The draw depends only on (seed, epoch), so a resumed run sees exactly the same epochs.
+    ``prior`` 0: each class capped at ``cap`` and copied up to ``floor``; above 0: as many draws,
+    each class in proportion to its count ** (1 - prior) (``data.balance.prior_draw``). The draw
+    depends only on (seed, epoch), so a resumed run sees exactly the same epochs.
     """
     rng = np.random.default_rng([seed, 2, epoch])
-    positions, is_copy = balance(prep.labels[prep.train], cap, floor, rng, prep.weights[prep.train])
+    labels, weights = prep.labels[prep.train], prep.weights[prep.train]
+    if prior > 0:
+        positions, is_copy = prior_draw(labels, prior, capped_size(labels, cap, floor, weights), rng, weights)
+    else:
+        positions, is_copy = balance(labels, cap, floor, rng, weights)
     return prep.train[positions], is_copy
+
+
+def split_crops(
+    unicodes: np.ndarray, groups: np.ndarray, fraction: float, by_sample: bool, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Train and validation indices: no sample on both sides, and every validation class is trained.
+
+    ``by_sample``: each class sends ~``fraction`` of its samples to validation, never its last
+    one, so a class with a single sample is train-only. Otherwise whole ``groups`` (pages or
+    books) go to validation, except the samples of a class that would then have no training
+    sample: those stay in training.
+    """
+    rng = np.random.default_rng(seed)
+    n = len(unicodes)
+    codes, labels = np.unique(unicodes, return_inverse=True)
+    if by_sample:
+        counts = np.bincount(labels)
+        order = np.lexsort((rng.random(n), labels))
+        rank = np.arange(n) - np.repeat(np.cumsum(counts) - counts, counts)
+        quota = np.minimum(np.floor(fraction * counts + rng.random(len(counts))), counts - 1)
+        valid = np.zeros(n, bool)
+        valid[order] = rank < quota[labels[order]]
+    else:
+        names, group_ids = np.unique(groups, return_inverse=True)
+        chosen = rng.random(len(names)) < fraction
+        valid = chosen[group_ids]
+        trained = np.zeros(len(codes), bool)
+        trained[labels[~valid]] = True
+        valid &= trained[labels]
+    return np.flatnonzero(~valid), np.flatnonzero(valid)

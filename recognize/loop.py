@@ -80,7 +80,7 @@ def run_epoch(
     seed = cfg.seed * 1000 + epoch + 7919 * world.rank
     torch.manual_seed(seed)  # dropout: same draws when resumed
     generator = torch.Generator(device=device).manual_seed(seed)
-    positions, is_copy = epoch_plan(prep, cfg.cap, cfg.floor, cfg.seed, epoch)
+    positions, is_copy = epoch_plan(prep, cfg.cap, cfg.floor, cfg.seed, epoch, cfg.prior)
     order = world.share(np.arange(len(positions)), cfg.batch)
     n_batches = len(order) // cfg.batch
     positions_t = torch.from_numpy(positions[order]).to(device)
@@ -105,4 +105,4 @@ def run_epoch(
 
 def steps_per_epoch(prep: Prepared, cfg: Config, world: World = ALONE) -> int:
     """Optimizer steps per epoch: every rank runs one batch per step."""
-    return len(epoch_plan(prep, cfg.cap, cfg.floor, cfg.seed, 0)[0]) // (cfg.batch * world.size)
+    return len(epoch_plan(prep, cfg.cap, cfg.floor, cfg.seed, 0, cfg.prior)[0]) // (cfg.batch * world.size)

@@ -46,7 +46,7 @@ def lr_find(
     prep = prepare(CropSet.load(crops), cfg.group, cfg.valid, cfg.fraction, cfg.seed, device)
     model = CharNet(Arch(len(prep.classes), cfg.width, cfg.depth, cfg.dropout)).to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=start, weight_decay=cfg.weight_decay)
-    positions = torch.from_numpy(epoch_plan(prep, cfg.cap, cfg.floor, cfg.seed, 0)[0]).to(device)
+    positions = torch.from_numpy(epoch_plan(prep, cfg.cap, cfg.floor, cfg.seed, 0, cfg.prior)[0]).to(device)
     lrs, losses, average, best = [], [], 0.0, math.inf
     for i in tqdm(range(steps), desc="lr sweep", unit="step"):
         lr = start * (end / start) ** (i / (steps - 1))

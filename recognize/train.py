@@ -8,8 +8,9 @@ state) and, once the run is complete, model.pt (the best epoch) and the interpre
 from __future__ import annotations
 
 import argparse
+import json
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from data.errors import DataError, run_cli
 from data.formats import write_rows
 from data.io import atomic_path
 from data.runs import open_run
+from data.split import tune_pages
 from recognize.config import Config, config_parser
 from recognize.dataset import prepare
 from recognize.distributed import World, join, leave, parallel
@@ -48,11 +50,14 @@ def train(
     device_name: str = "auto",
     resume: bool = False,
     init: str | Path | None = None,
+    split: str | Path | None = None,
 ) -> Path:
     """Train (or continue) the run in ``run`` on ``crops``; return the path of the final model.
 
     ``init``: a recognizer model.pt to start from (fine-tuning), its classes matched by unicode.
-    The run's config.json records each crop source's weight; inputs.json the crops and ``init``.
+    ``split``: a split.json whose tune pages (``data.split.tune_pages``) validate and never train.
+    The run's config.json records each crop source's weight; inputs.json the crops, ``init`` and
+    ``split``.
     """
     run = Path(run)
     world, device = join(device_name)
@@ -61,12 +66,13 @@ def train(
         raise DataError(crops, "no crops to train on")
     weights = crop_set.source_weights()
     settings = {**asdict(cfg), **({"source_weights": weights} if weights != {"data": 1.0} else {})}
-    inputs = {"crops": crops, **({"init": init} if init else {})}
+    inputs = {"crops": crops, **({"init": init} if init else {}), **({"split": split} if split else {})}
     continuing = world.from_main(open_run(run, settings, inputs, resume) if world.main else None)
     state = load_checkpoint(run / "last.pt", device) if continuing and (run / "last.pt").exists() else None
     base = load_checkpoint(init) if init else None
     known = list(base["classes"]) if base else None
-    prep = prepare(crop_set, cfg.group, cfg.valid, cfg.fraction, cfg.seed, device, known)
+    tune = tune_pages(json.loads(Path(split).read_text())) if split else None
+    prep = prepare(crop_set, cfg.group, cfg.valid, cfg.fraction, cfg.seed, device, known, tune)
     if world.main:
         with atomic_path(run / "split.npz") as tmp, tmp.open("wb") as f:
             np.savez(f, train=prep.train, valid=prep.valid, classes=np.array(prep.classes))
@@ -151,8 +157,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(parents=[config_parser()], description=__doc__.splitlines()[0])
     parser.add_argument("--no-interpret", action="store_true", help="skip top losses and heatmaps at the end")
     parser.add_argument("--init", help="a recognizer model.pt to start from (classes matched by unicode)")
+    parser.add_argument(
+        "--split", help="split.json: its tune pages validate and never train (instead of --valid/--group)"
+    )
+    parser.add_argument(
+        "--epochs-from", help="a recognizer model.pt: train for the epoch it was taken at (a refit's epochs)"
+    )
     args = parser.parse_args(argv)
-    final = train(settings_from(Config, args), args.crops, args.run, args.device, args.resume, args.init)
+    cfg = settings_from(Config, args)
+    if args.epochs_from:
+        cfg = replace(cfg, epochs=int(load_checkpoint(args.epochs_from)["epoch"]))
+    final = train(cfg, args.crops, args.run, args.device, args.resume, args.init, args.split)
     world, _ = join(args.device)
     leave(world)
     if not world.main:

@@ -4,13 +4,14 @@ Reports, in one table and evaluate.json: the detector's centre-hit recall (and I
 and recall), the recognizer's accuracy on the characters the detector found, the competition
 F1 with its precision and recall, and the character error rate of the transcriptions in reading
 order and of the ordering alone (``submit.transcribe``); draws pictures of held-out pages with
-mistakes marked and writes the page viewer, viewer.html.
+mistakes marked and of the commonest confusions, and writes the page viewer, viewer.html.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +22,12 @@ from data.geometry import centre_owner, iou_matches
 from data.io import read_image, write_json
 from data.reading import true_order
 from submit.cer import cer
+from submit.confusions import draw_confusions
 from submit.losses import accuracy_on_true_boxes, shortfall
 from submit.metric import score
 from submit.order import reading_order
 from submit.picture import draw_page
-from submit.pipeline import Pipeline, points_frame
+from submit.pipeline import Pipeline, Thresholds, points_frame
 from submit.transcribe import chars_of, reading_scores, truth_text
 from submit.viewer import ViewerPage, embedded_jpeg, write_viewer
 
@@ -39,10 +41,12 @@ def evaluate(
     device: str = "auto",
     pictures: int = 3,
     viewer: int = 20,
+    thresholds: str | Path | None = None,
 ) -> dict:
     """Run the pipeline on the split's held-out pages; write evaluate.json, pictures/ and viewer.html.
 
     Without a split every page of ``data`` is read: an outside set no model saw, such as real pages.
+    ``thresholds``: thresholds.json from ``submit.tune`` (default: the detector's 0.25, no other).
     """
     data, out = Path(data), Path(out)
     truth = load_train(data, report=False)
@@ -52,17 +56,17 @@ def evaluate(
     trained = truth.boxes[~truth.boxes["image_id"].isin(holdout)]["unicode"].value_counts().to_dict()
     truth = truth.subset(holdout)
     pages = truth.page_boxes()
-    pipeline = Pipeline.load(detector, recognizer, device)
+    pipeline = Pipeline.load(detector, recognizer, device, Thresholds.load(thresholds))
     readings = list(
         pipeline.read([data / "train_images" / f"{i}.jpg" for i in holdout], "reading held-out pages")
     )
     n_true = n_pred = matched = found = right = known = 0
-    classes = list(pipeline.recognizer.classes)
+    classes, hits = list(pipeline.recognizer.classes), {}
     for reading in readings:
         page = pages[reading.image_id]
         boxes, codes = page[["x", "y", "w", "h"]].to_numpy(), page["unicode"].to_numpy()
         owner = centre_owner(reading.boxes, boxes)
-        hit = owner >= 0
+        hit = hits[reading.image_id] = owner >= 0
         n_true += len(boxes)
         n_pred += len(reading.boxes)
         matched += iou_matches(reading.boxes, reading.scores, boxes)
@@ -73,6 +77,7 @@ def evaluate(
     orders = true_order(data, {r.image_id: pages[r.image_id] for r in readings})
     ordered = {r.image_id: reading_order(r.boxes) for r in readings}
     texts = {r.image_id: ordered[r.image_id].text(chars_of(r.unicodes)) for r in readings}
+    on_true, on_true_found = accuracy_on_true_boxes(pipeline.recognizer, data / "train_images", pages, hits)
     result = {
         "pages": len(readings),
         "characters": n_true,
@@ -86,15 +91,19 @@ def evaluate(
             "accuracy_on_detected": right / max(found, 1),
             "detected_characters": found,
             "known_class_share": known / max(n_true, 1),  # characters whose class it was trained on
-            "accuracy_on_true_boxes": accuracy_on_true_boxes(
-                pipeline.recognizer, data / "train_images", pages
-            ),
+            "accuracy_on_true_boxes": on_true,
+            "accuracy_on_true_boxes_of_detected": on_true_found,  # the same characters as on_detected
         },
         "end_to_end": end_to_end.as_dict(),
         "lost": shortfall(readings, pages, trained),
         "reading": reading_scores(texts, pages, orders),
         "stage_seconds": {k: round(v, 2) for k, v in pipeline.seconds.items()},
+        "thresholds": {"file": str(thresholds) if thresholds else None, **asdict(pipeline.thresholds)},
     }
+    pictures_dir = out / "pictures"
+    result["confusions"] = draw_confusions(
+        readings, pages, data / "train_images", pictures_dir / "confusions.png"
+    )
     write_json(out / "evaluate.json", result)
     busiest = sorted(readings, key=lambda r: -len(pages[r.image_id]))[:pictures]
     for reading in busiest:
@@ -102,7 +111,7 @@ def evaluate(
             read_image(data / "train_images" / f"{reading.image_id}.jpg"),
             reading,
             pages[reading.image_id],
-            out / "pictures" / f"holdout_{reading.image_id}.png",
+            pictures_dir / f"holdout_{reading.image_id}.png",
         )
     shown = []
     for r in readings[:viewer]:
@@ -123,6 +132,10 @@ def table(result: dict) -> str:
         ("detector precision / recall @ IoU 0.5", f"{d['precision_iou50']:.4f} / {d['recall_iou50']:.4f}"),
         ("recognizer accuracy on detected", f"{r['accuracy_on_detected']:.4f}"),
         ("recognizer accuracy on the true boxes", f"{r.get('accuracy_on_true_boxes', float('nan')):.4f}"),
+        (
+            "  on the true boxes of the detected ones",
+            f"{r.get('accuracy_on_true_boxes_of_detected', float('nan')):.4f}",
+        ),
         ("characters of a class the recognizer knows", f"{r.get('known_class_share', 1):.4f}"),
         ("end-to-end F1", f"{e['f1']:.4f}"),
         ("end-to-end precision / recall", f"{e['precision']:.4f} / {e['recall']:.4f}"),
@@ -153,8 +166,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recognizer", required=True)
     parser.add_argument("--out", required=True, help="folder for evaluate.json and pictures/")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--thresholds", help="thresholds.json from submit.tune (default: confidence 0.25)")
     args = parser.parse_args(argv)
-    result = evaluate(args.data, args.split, args.detector, args.recognizer, args.out, args.device)
+    result = evaluate(
+        args.data,
+        args.split,
+        args.detector,
+        args.recognizer,
+        args.out,
+        args.device,
+        thresholds=args.thresholds,
+    )
     print(table(result))
     out = Path(args.out)
     print(f"details: {out / 'evaluate.json'}, pictures: {out / 'pictures'}, viewer: {out / 'viewer.html'}")

@@ -56,13 +56,22 @@ def shortfall(
     return {"missed": lost["missed"], "spurious": lost["spurious"], "by_training_count": by_bucket}
 
 
-def accuracy_on_true_boxes(recognizer: Recognizer, images: Path, pages: Mapping[str, pd.DataFrame]) -> float:
-    """The recognizer's accuracy on crops cut from the true boxes of these pages (read one at a time)."""
-    right = total = 0
+def accuracy_on_true_boxes(
+    recognizer: Recognizer,
+    images: Path,
+    pages: Mapping[str, pd.DataFrame],
+    found: Mapping[str, np.ndarray] | None = None,
+) -> tuple[float, float]:
+    """The recognizer's accuracy on crops cut from the true boxes of these pages (read one at a
+    time): on all of them, and on those ``found`` marks (per page, e.g. the detector's centre hits),
+    which compares with its accuracy on the detected boxes of the same characters."""
+    right = total = right_found = total_found = 0
     for image_id, page in pages.items():
         if len(page):
             gray = read_image(images / f"{image_id}.jpg", gray=True)
             codes, _ = recognizer.predict(crop_page(gray, page[["x", "y", "w", "h"]].to_numpy()))
-            right += int((codes == page["unicode"].to_numpy()).sum())
-            total += len(page)
-    return right / max(total, 1)
+            correct = codes == page["unicode"].to_numpy()
+            hit = np.zeros(len(page), bool) if found is None else found[image_id]
+            right, total = right + int(correct.sum()), total + len(page)
+            right_found, total_found = right_found + int(correct[hit].sum()), total_found + int(hit.sum())
+    return right / max(total, 1), right_found / max(total_found, 1)

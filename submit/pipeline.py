@@ -1,11 +1,12 @@
-"""Page → boxes → crops → classes: the whole reading of a page, timed by stage."""
+"""Page → boxes → crops → classes: the whole reading of a page, timed by stage, kept by thresholds."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -15,8 +16,9 @@ from tqdm import tqdm
 
 from data.crops import crop_page
 from data.errors import DataError
+from data.formats import BACKGROUND
 from data.geometry import centres
-from data.io import read_ahead, read_image
+from data.io import read_ahead, read_image, write_json
 from detect.predict import Detector
 from recognize.predict import Recognizer
 
@@ -38,18 +40,71 @@ class PageReading:
     def points(self) -> np.ndarray:
         return centres(self.boxes)
 
+    def kept(self, keep: np.ndarray) -> PageReading:
+        """This reading with only the boxes ``keep`` marks."""
+        return replace(
+            self,
+            boxes=self.boxes[keep],
+            scores=self.scores[keep],
+            unicodes=self.unicodes[keep],
+            probs=self.probs[keep],
+        )
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Which readings count: boxes the detector is ``conf`` sure of, classes the recognizer gives
+    ``prob`` or more, never the background class. ``submit.tune`` chooses them on the tune pages."""
+
+    conf: float = 0.25
+    prob: float = 0.0
+
+    @classmethod
+    def load(cls, path: str | Path | None) -> Thresholds:
+        """thresholds.json (``submit.tune``); without a path the defaults."""
+        if path is None:
+            return cls()
+        saved = json.loads(Path(path).read_text())
+        return cls(float(saved["conf"]), float(saved["prob"]))
+
+    def save(self, path: str | Path, **details) -> None:
+        write_json(path, {**asdict(self), **details})
+
+    def keep(self, reading: PageReading) -> PageReading:
+        return reading.kept(
+            (reading.scores >= self.conf) & (reading.probs >= self.prob) & (reading.unicodes != BACKGROUND)
+        )
+
 
 class Pipeline:
     """A detector and a recognizer; ``seconds`` accumulates the time spent in each stage."""
 
-    def __init__(self, detector: Detector, recognizer: Recognizer, chunk: int = 8) -> None:
-        self.detector, self.recognizer, self.chunk = detector, recognizer, chunk
+    def __init__(
+        self,
+        detector: Detector,
+        recognizer: Recognizer,
+        chunk: int = 8,
+        thresholds: Thresholds = Thresholds(),
+    ) -> None:
+        self.detector, self.recognizer, self.chunk, self.thresholds = detector, recognizer, chunk, thresholds
         self.seconds: Counter[str] = Counter()
 
     @classmethod
-    def load(cls, detector: str | Path, recognizer: str | Path, device: str = "auto", **options) -> Pipeline:
-        """Both models from their files; ``options`` (conf, iou, batch) go to the detector."""
-        return cls(Detector.load(detector, device, **options), Recognizer.load(recognizer, device))
+    def load(
+        cls,
+        detector: str | Path,
+        recognizer: str | Path,
+        device: str = "auto",
+        thresholds: Thresholds = Thresholds(),
+        **options,
+    ) -> Pipeline:
+        """Both models from their files, the detector at the thresholds' confidence; ``options``
+        (iou, batch) go to the detector."""
+        return cls(
+            Detector.load(detector, device, conf=thresholds.conf, **options),
+            Recognizer.load(recognizer, device),
+            thresholds=thresholds,
+        )
 
     def read(
         self,
@@ -99,7 +154,8 @@ class Pipeline:
             offsets = np.cumsum([0] + [len(c) for c in crops])
             for k, (path, page, (boxes, scores)) in enumerate(zip(chunk, pages, found, strict=True)):
                 part = slice(offsets[k], offsets[k + 1])
-                yield PageReading(path.stem, page.shape[:2], boxes, scores, codes[part], probs[part])
+                reading = PageReading(path.stem, page.shape[:2], boxes, scores, codes[part], probs[part])
+                yield self.thresholds.keep(reading)
             bar.update(len(paths[start : start + self.chunk]))
         bar.close()
 
@@ -113,13 +169,12 @@ def image_or_error(path: Path) -> np.ndarray | DataError:
 
 
 def points_frame(readings: list[PageReading]) -> pd.DataFrame:
-    """Submission points (image_id, unicode, x, y) of these readings, and a ``score`` to rank them by.
-
-    The score is the detector's confidence times the recognizer's probability; it is not written.
-    """
+    """Submission points (image_id, unicode, x, y) of these readings, their detector confidence
+    ``conf`` and recognizer probability ``prob``, and a ``score`` to rank them by: the product.
+    Only image_id, unicode, x and y are written."""
     rows = [
-        (r.image_id, u, int(x), int(y), float(s) * float(p))
+        (r.image_id, u, int(x), int(y), float(s), float(p), float(s) * float(p))
         for r in readings
         for u, (x, y), s, p in zip(r.unicodes, r.points, r.scores, r.probs, strict=True)
     ]
-    return pd.DataFrame(rows, columns=["image_id", "unicode", "x", "y", "score"])
+    return pd.DataFrame(rows, columns=["image_id", "unicode", "x", "y", "conf", "prob", "score"])

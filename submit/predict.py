@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from data.annotations import read_annotations
@@ -17,7 +18,7 @@ from data.formats import read_translation
 from data.io import image_size, read_image, write_json
 from submit.metric import score
 from submit.picture import draw_page
-from submit.pipeline import Pipeline, points_frame
+from submit.pipeline import Pipeline, Thresholds, points_frame
 from submit.submission import expected_pages, write_submission
 
 
@@ -29,10 +30,12 @@ def predict(
     device: str = "auto",
     pictures: int = 2,
     shard: tuple[int, int] = (0, 1),
+    thresholds: str | Path | None = None,
 ) -> dict:
     """Write ``out`` (submission.csv) and return a summary (pages, points, seconds by stage, test F1).
 
     ``shard=(i, n)`` reads only every n-th test page from the i-th; ``submit.merge`` joins the parts.
+    ``thresholds``: thresholds.json from ``submit.tune`` (default: the detector's 0.25, no other).
     """
     data, out = Path(data), Path(out)
     images = data / "test_images"
@@ -41,7 +44,7 @@ def predict(
     for image_id in pages:  # fail fast, before any model work, on a missing or unreadable page
         image_size(images / f"{image_id}.jpg")
     known = read_translation(data / "unicode_translation.csv")
-    pipeline = Pipeline.load(detector, recognizer, device)
+    pipeline = Pipeline.load(detector, recognizer, device, Thresholds.load(thresholds))
     began = time.perf_counter()
     readings = list(pipeline.read([images / f"{i}.jpg" for i in pages], "reading test pages"))
     start = time.perf_counter()
@@ -55,6 +58,8 @@ def predict(
         "points": n_points,
         "seconds": round(time.perf_counter() - began, 1),
         "stage_seconds": {k: round(v, 2) for k, v in pipeline.seconds.items()},
+        "models": {"detector": str(detector), "recognizer": str(recognizer)},
+        "thresholds": {"file": str(thresholds) if thresholds else None, **asdict(pipeline.thresholds)},
     }
     answers = data / "test_answers.csv"
     if answers.is_file():
@@ -98,8 +103,17 @@ def main(argv: list[str] | None = None) -> int:
         default=(0, 1),
         help="i/n: read every n-th test page from the i-th (0-based)",
     )
+    parser.add_argument("--thresholds", help="thresholds.json from submit.tune (default: confidence 0.25)")
     args = parser.parse_args(argv)
-    summary = predict(args.data, args.detector, args.recognizer, args.out, args.device, shard=args.shard)
+    summary = predict(
+        args.data,
+        args.detector,
+        args.recognizer,
+        args.out,
+        args.device,
+        shard=args.shard,
+        thresholds=args.thresholds,
+    )
     print(
         f"wrote {summary['submission']}: {summary['pages']} pages, {summary['points']} characters "
         f"in {summary['seconds']} s"

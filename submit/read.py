@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 from PIL import Image
@@ -23,7 +24,7 @@ from data.errors import DataError, run_cli, warn
 from data.io import image_size, read_image, write_json, write_text
 from submit.order import reading_order
 from submit.picture import draw_page
-from submit.pipeline import Pipeline
+from submit.pipeline import Pipeline, Thresholds
 from submit.transcribe import page_record
 from submit.viewer import ViewerPage, embedded_jpeg, write_viewer
 
@@ -73,9 +74,9 @@ def read_pages(
     out: str | Path,
     device: str = "auto",
     max_pixels: int = MAX_PIXELS,
-    conf: float = 0.25,
+    thresholds: Thresholds | None = None,
 ) -> dict:
-    """Read the pages into ``out`` (boxes the detector is ``conf`` sure of); return read.json's summary."""
+    """Read the pages into ``out`` (the readings ``thresholds`` keep); return read.json's summary."""
     out = Path(out)
     skipped: dict[str, str] = {}
 
@@ -90,7 +91,7 @@ def read_pages(
             files.append(path)
         except DataError as error:
             skip(path, error)
-    pipeline = Pipeline.load(detector, recognizer, device, conf=conf)
+    pipeline = Pipeline.load(detector, recognizer, device, thresholds or Thresholds())
     pages, viewer, by_name = [], [], {p.stem: p for p in files}
     for reading in pipeline.read(files, "reading pages", skip):
         path = by_name[reading.image_id]
@@ -117,10 +118,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recognizer", required=True, help="recognizer model.pt")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--max-pixels", type=int, default=MAX_PIXELS, help="refuse larger images")
-    parser.add_argument("--conf", type=float, default=0.25, help="the detector's confidence threshold")
+    parser.add_argument("--thresholds", help="thresholds.json from submit.tune (default: confidence 0.25)")
+    parser.add_argument(
+        "--conf", type=float, help="the detector's confidence threshold (overrides --thresholds)"
+    )
     args = parser.parse_args(argv)
+    thresholds = Thresholds.load(args.thresholds)
+    if args.conf is not None:
+        thresholds = replace(thresholds, conf=args.conf)
     summary = read_pages(
-        args.pages, args.detector, args.recognizer, args.out, args.device, args.max_pixels, args.conf
+        args.pages, args.detector, args.recognizer, args.out, args.device, args.max_pixels, thresholds
     )
     characters = sum(p["characters"] for p in summary["pages"])
     print(f"read {len(summary['pages'])} pages ({characters} characters) into {args.out}: viewer.html")

@@ -33,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
             f"\nsubmission      {submission['submission']}  ({submission['pages']} pages, "
             f"{submission['points']} characters)"
         )
+        if "models" in submission:
+            models, kept = submission["models"], submission["thresholds"]
+            print(f"written with    {models['detector']}  {models['recognizer']}")
+            print(f"thresholds      detector confidence {kept['conf']}, class probability {kept['prob']}")
     pictures = [work / "evaluate" / "pictures"] + ([] if args.no_test else [work / "pictures"])
     print("pictures        " + "  ".join(str(p) for p in pictures))
     print(f"training runs   {work / 'detector'}  {work / 'recognizer'}")

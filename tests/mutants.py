@@ -29,6 +29,7 @@ EXACT = "tests/test_geometry_exact.py"
 ORACLE = "tests/test_oracle.py"
 PROPERTIES = "tests/test_properties.py"
 SOURCES = "tests/test_sources.py"
+LEVERS = "tests/test_f1_levers.py"
 
 
 @dataclass(frozen=True)
@@ -253,8 +254,8 @@ MUTANTS = [
     Mutant(
         "points frame with x and y swapped",
         "submit/pipeline.py",
-        "(r.image_id, u, int(x), int(y), float(s) * float(p))",
-        "(r.image_id, u, int(y), int(x), float(s) * float(p))",
+        "(r.image_id, u, int(x), int(y), float(s), float(p), float(s) * float(p))",
+        "(r.image_id, u, int(y), int(x), float(s), float(p), float(s) * float(p))",
         (ORACLE, "tests/test_pipeline.py::test_points_carry_detector_times_recognizer_scores"),
     ),
     Mutant(
@@ -334,6 +335,104 @@ MUTANTS = [
         "theirs = [index[classes[k]] for k in mine]",
         "theirs = [k for k in mine]",
         ("tests/test_init.py",),
+    ),
+    Mutant(
+        "tune-page crops train the recognizer too",
+        "recognize/dataset.py",
+        "train, valid = keep[~tune], keep[tune & crops.real[keep]]",
+        "train, valid = keep, keep[tune & crops.real[keep]]",
+        (LEVERS,),
+    ),
+    Mutant(
+        "a detected box labelled by a true box its centre only touches",
+        "data/geometry.py",
+        "return (x0 < px) & (px < x1) & (y0 < py) & (py < y1)",
+        "return (x0 <= px) & (px <= x1) & (y0 <= py) & (py <= y1)",
+        (LEVERS,),
+    ),
+    Mutant(
+        "a detected box labelled by the last true box its centre is in",
+        "submit/boxcrops.py",
+        "inside.argmax(axis=0)",
+        "len(truth) - 1 - inside[::-1].argmax(axis=0)",
+        (LEVERS,),
+    ),
+    Mutant(
+        "background crops share one sample id",
+        "submit/boxcrops.py",
+        "fresh + np.cumsum(~hit) - 1",
+        "fresh + 0 * np.cumsum(~hit)",
+        (LEVERS,),
+    ),
+    Mutant(
+        "the background class is kept",
+        "submit/pipeline.py",
+        "& (reading.unicodes != BACKGROUND)",
+        "& (reading.unicodes != BACKGROUND + '?')",
+        (LEVERS,),
+    ),
+    Mutant(
+        "probability threshold ignored",
+        "submit/pipeline.py",
+        "(reading.probs >= self.prob)",
+        "(reading.probs >= 0)",
+        (LEVERS,),
+    ),
+    Mutant(
+        "tuning picks the last of equal F1s (the highest thresholds)",
+        "submit/tune.py",
+        "i, j = np.unravel_index(int(np.argmax(f1)), f1.shape)",
+        "i, j = np.unravel_index(f1.size - 1 - int(np.argmax(f1.ravel()[::-1])), f1.shape)",
+        (LEVERS,),
+    ),
+    Mutant(
+        "the grid keeps points under the confidence threshold",
+        "submit/tune.py",
+        'points[(points["conf"] >= conf) & (points["prob"] >= prob)]',
+        'points[(points["conf"] >= 0) & (points["prob"] >= prob)]',
+        (LEVERS,),
+    ),
+    Mutant(
+        "class prior on raw counts, not weighted ones",
+        "data/balance.py",
+        "p = weights * np.bincount(inverse, weights=weights)[inverse] ** -power",
+        "p = weights * np.bincount(inverse)[inverse] ** -power",
+        (LEVERS,),
+    ),
+    Mutant(
+        "the final split leaves the held-out books out",
+        "data/split.py",
+        'every = split["fit"] + split["holdout"]',
+        'every = split["fit"]',
+        (LEVERS,),
+    ),
+    Mutant(
+        "the refit trains one epoch more than its split model",
+        "recognize/train.py",
+        'cfg = replace(cfg, epochs=int(load_checkpoint(args.epochs_from)["epoch"]))',
+        'cfg = replace(cfg, epochs=int(load_checkpoint(args.epochs_from)["epoch"]) + 1)',
+        (LEVERS,),
+    ),
+    Mutant(
+        "box errors scaled by the wrong side",
+        "submit/boxerrors.py",
+        "scale = np.column_stack([truth[:, 2], truth[:, 3], truth[:, 2], truth[:, 3]])",
+        "scale = np.column_stack([truth[:, 3], truth[:, 2], truth[:, 3], truth[:, 2]])",
+        (LEVERS,),
+    ),
+    Mutant(
+        "jitter moves the box the other way",
+        "submit/boxerrors.py",
+        "+ np.asarray(errors) * scale",
+        "- np.asarray(errors) * scale",
+        (LEVERS,),
+    ),
+    Mutant(
+        "accuracy on the true boxes of the detected counts every character",
+        "submit/losses.py",
+        "hit = np.zeros(len(page), bool) if found is None else found[image_id]",
+        "hit = np.ones(len(page), bool)",
+        (LEVERS,),
     ),
 ]
 

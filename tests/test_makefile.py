@@ -45,3 +45,51 @@ def test_data_without_test_pages_stops_after_the_held_out_books(tmp_path: Path) 
     assert f"-m submit.evaluate --data {tmp_path} " in out and "submit.predict" not in out
     assert f"-m submit.report --work build/{tmp_path.name} --no-test" in out
     assert "--no-test" not in dry_run("submission")  # the embedded data always has test pages
+
+
+def kaggle_folder(tmp_path: Path) -> tuple[Path, str]:
+    """An empty Kaggle-layout folder with test pages, and its run folder."""
+    (tmp_path / "train.csv").write_text("image_id,labels\n")
+    (tmp_path / "test_images").mkdir()
+    return tmp_path, f"build/{tmp_path.name}"
+
+
+def test_the_recognizer_learns_from_the_detectors_boxes_and_the_thresholds_come_from_the_tune_pages(
+    tmp_path: Path,
+) -> None:
+    data, work = kaggle_folder(tmp_path)
+    out = dry_run("submission", f"DATA={data}")
+    errors = (
+        f"-m submit.boxerrors --data {data} --split {work}/split.json --detector {work}/detector/model.pt "
+    )
+    assert errors + f"--out {work}/box_errors.npy" in out
+    boxes = f"-m submit.boxcrops --data {data} --crops {work}/crops.npz --detector {work}/detector/model.pt "
+    assert boxes + f"--out {work}/boxcrops.npz" in out and f"--jitter {work}/box_errors.npy\n" in out
+    assert out.index(errors) < out.index(boxes)
+    train = f"-m recognize.train --crops {work}/boxcrops.npz --split {work}/split.json "
+    assert train + f"--run-dir {work}/recognizer " in out
+    tune = f"-m submit.tune --data {data} --split {work}/split.json --detector {work}/detector/model.pt"
+    assert tune in out and f"--recognizer {work}/recognizer/model.pt --out {work}/tune " in out
+    thresholds = f"--thresholds {work}/tune/thresholds.json"
+    assert f"--recognizer {work}/recognizer/model.pt {thresholds} --out {work}/evaluate " in out
+    assert out.index(boxes) < out.index(train) < out.index(tune) < out.index("-m submit.evaluate")
+    assert f"--crops {work}/crops.npz --split" in dry_run("submission", f"DATA={data}", "BOX_CROPS=0")
+    assert "boxerrors" not in dry_run("submission", f"DATA={data}", "JITTER=0")
+
+
+def test_the_submission_is_written_by_models_refit_on_every_page(tmp_path: Path) -> None:
+    data, work = kaggle_folder(tmp_path)
+    out = dry_run("submission", f"DATA={data}")
+    final = f"{work}/final"
+    assert f"-m data.split --refit {work}/split.json --out {final}/split.json\n" in out
+    assert f"-m detect.train --data {data} --split {final}/split.json --run {final}/detector " in out
+    assert f"-m data.crops --data {data} --split {final}/split.json --out {final}/crops.npz" in out
+    final_boxes = f"--detector {final}/detector/model.pt --out {final}/boxcrops.npz --device auto \\\n"
+    assert final_boxes + f"\t--jitter {work}/box_errors.npy\n" in out  # the split detector's errors
+    refit = f"-m recognize.train --crops {final}/boxcrops.npz --run-dir {final}/recognizer "
+    assert refit in out and f"--valid 0 --epochs-from {work}/recognizer/model.pt --no-interpret" in out
+    predict = f"-m submit.predict --data {data} --detector {final}/detector/model.pt"
+    assert predict in out and f"--recognizer {final}/recognizer/model.pt --thresholds {work}/tune/" in out
+    assert out.index("-m submit.evaluate") < out.index(refit)  # held-out books are read by the split's models
+    quick = dry_run("submission", f"DATA={data}", "FAST=1")
+    assert "final" not in quick and f"-m submit.predict --data {data} --detector {work}/detector/" in quick

@@ -37,7 +37,7 @@ from recognize.predict import Recognizer
 from submit.evaluate import evaluate
 from submit.merge import merge
 from submit.metric import Score, score
-from submit.pipeline import Pipeline, points_frame
+from submit.pipeline import Pipeline, Thresholds, points_frame
 from submit.predict import predict
 from submit.submission import write_submission
 
@@ -117,8 +117,13 @@ def oracle(monkeypatch: pytest.MonkeyPatch) -> dict:
     """Pipeline.load gives the stand-in networks (``shift`` set in the dict shifts the recognizer)."""
     settings = {"shift": 0}
 
-    def load(cls, detector: object, recognizer: object, device: str = "auto") -> Pipeline:
-        return cls(stub_detector(), code_recognizer(settings["shift"]), chunk=1)
+    def load(cls, detector: object, recognizer: object, device: str = "auto", thresholds=None) -> Pipeline:
+        return cls(
+            stub_detector(),
+            code_recognizer(settings["shift"]),
+            chunk=1,
+            thresholds=thresholds or Thresholds(),
+        )
 
     monkeypatch.setattr(Pipeline, "load", classmethod(load))
     return settings
@@ -169,6 +174,7 @@ def test_evaluation_of_oracle_networks_is_exact(kaggle: Path, oracle: dict, tmp_
         "detected_characters": N_CHARACTERS,
         "known_class_share": 1.0,
         "accuracy_on_true_boxes": 1.0,
+        "accuracy_on_true_boxes_of_detected": 1.0,
     }
     assert result["end_to_end"] == Score(N_CHARACTERS, 0, 0).as_dict()
     assert (result["lost"]["missed"], result["lost"]["spurious"]) == (0, 0)
@@ -177,6 +183,7 @@ def test_evaluation_of_oracle_networks_is_exact(kaggle: Path, oracle: dict, tmp_
     result = evaluate(kaggle, None, "detector.pt", "recognizer.pt", tmp_path / "shifted", "cpu", pictures=0)
     assert result["recognizer"]["accuracy_on_detected"] == 0.0
     assert result["recognizer"]["accuracy_on_true_boxes"] == 0.0
+    assert result["recognizer"]["accuracy_on_true_boxes_of_detected"] == 0.0
     assert result["detector"]["centre_hit_recall"] == 1.0
     assert result["end_to_end"] == Score(0, N_CHARACTERS, N_CHARACTERS).as_dict()
 

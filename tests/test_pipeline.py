@@ -98,8 +98,8 @@ def test_points_carry_detector_times_recognizer_scores() -> None:
     )
     frame = points_frame([reading])
     assert frame.drop(columns="score").to_numpy().tolist() == [
-        ["p1", "U+3042", 12, 23],
-        ["p1", "U+3044", 34, 44],
+        ["p1", "U+3042", 12, 23, 0.8, 0.5],
+        ["p1", "U+3044", 34, 44, 0.5, 1.0],
     ]
     assert frame["score"].tolist() == [0.4, 0.5]
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from data.crops import CropSet
 from data.split import book_of
 from detect.settings import DetectorConfig
 from recognize.config import Config
@@ -36,22 +37,22 @@ def test_tiny_realcheck_reads_the_left_out_real_book_only(
         recognizer=Config(epochs=1, batch=64, cap=10, floor=2, width=8, depth=0, valid=0.1),
     )
     base = (Path(offline_detector["model"]), tiny_recognizer)  # the stand-in arm: trained once, elsewhere
-    summary = run(plan, tmp_path, ["hnsd001"], ["standin", "real", "both"], base)
+    summary = run(plan, tmp_path, ["hnsd001"], ["standin", "real", "both-tuned"], base)
 
     results = summary["results"]
     assert [(r["book"], r["arm"], r["pages"], r["characters"]) for r in results] == [
-        ("hnsd001", arm, 1, 148) for arm in ("standin", "real", "both")
+        ("hnsd001", arm, 1, 148) for arm in ("standin", "real", "both-tuned")
     ]
     for r in results:  # every true box of the book falls in one bucket of real training samples
         assert sum(b["characters"] for b in r["buckets"].values()) == 148
         assert all(0 <= b["right"] <= b["characters"] for b in r["buckets"].values())
         assert json.loads((tmp_path / "hnsd001" / r["arm"] / "evaluate.json").read_text())["pages"] == 1
-    assert set(summary["means"]) == {"standin", "real", "both"} and summary["seconds"] > 0
+    assert set(summary["means"]) == {"standin", "real", "both-tuned"} and summary["seconds"] > 0
     assert (tmp_path / "realcheck.csv").read_text().splitlines()[0] == (
         "book,pages,characters,arm,f1,detector_recall,recognizer_accuracy,known"
     )
-    assert "| hnsd001 | 1 | 148 | both |" in table(summary)
-    buckets = summary["buckets"]["both"]
+    assert "| hnsd001 | 1 | 148 | both-tuned |" in table(summary)
+    buckets = summary["buckets"]["both-tuned"]
     assert [line.split(" | ")[:2] for line in bucket_table(summary).splitlines()[2:]] == [
         [f"| {name}", str(buckets[name]["characters"])] for name in ("0", "1-9", "10+")
     ]
@@ -66,14 +67,22 @@ def test_tiny_realcheck_reads_the_left_out_real_book_only(
     extra = [i for i in json.loads((fold / "split-mix.json").read_text())["fit"] if "~" in i]
     assert len(extra) == 6 and {book_of(i).split("~")[0] for i in extra} == {"tiny"}
 
-    # "both": the detector trains on the real pages and the stand-in at once, the recognizer starts
-    # from the stand-in's and fine-tunes on real crops and renders; the weights are in config.json
+    # "both-tuned": the detector trains on the real pages and the stand-in at once, the recognizer
+    # starts from the stand-in's and fine-tunes on real crops, the detector's boxes on those pages
+    # and renders, validated on the tune page, where the thresholds are chosen
     config = json.loads((fold / "mix" / "detector" / "config.json").read_text())
     assert config["source_weights"] == {"realpages": 2.0, "tiny": 1.0}
-    recognizer = fold / "real-init" / "recognizer-renders"
+    recognizer = fold / "real-init" / "recognizer-renders-boxes"
     config = json.loads((recognizer / "config.json").read_text())
     assert config["source_weights"] == {"realpages": 2.0, "renders": 1.0}
-    assert json.loads((recognizer / "inputs.json").read_text())["init"]["path"].endswith("model.pt")
+    inputs = json.loads((recognizer / "inputs.json").read_text())
+    assert inputs["init"]["path"].endswith("model.pt") and inputs["split"]["path"].endswith("split-real.json")
+    boxes = CropSet.load(fold / "crops-real-renders-boxes.npz")
+    plain = CropSet.load(fold / "crops-real-renders.npz")
+    assert boxes.images[: len(plain)].tobytes() == plain.images.tobytes()  # plus the boxes the detector found
+    tuned = json.loads((fold / "both-tuned" / "tune" / "thresholds.json").read_text())
+    used = json.loads((fold / "both-tuned" / "evaluate.json").read_text())["thresholds"]
+    assert (used["conf"], used["prob"]) == (tuned["conf"], tuned["prob"]) and tuned["tune_pages"] == 1
     assert json.loads((fold / "real" / "detector" / "config.json").read_text())["source_weights"] == {
         "realpages": 2.0
     }

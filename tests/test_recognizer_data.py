@@ -4,7 +4,8 @@ import pytest
 from data.balance import balance
 from data.crops import SIZE, crop_page, preprocess
 from data.errors import DataError
-from data.split import book_of, split_books, split_crops
+from data.split import book_of, split_books
+from recognize.dataset import split_crops
 
 
 def tempting_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
