@@ -1,7 +1,7 @@
 # Kuzushiji pipeline. On a fresh machine: `make submission` (sets up, then runs everything) and `make test`.
 #
-#   make submission                       embedded default data set (generated), ~18 min on 2 CPU cores
-#   make submission FAST=1                small preset, ~5 min
+#   make submission                       embedded default data set (generated), ~35 min on 2 CPU cores
+#   make submission FAST=1                small preset, ~6 min
 #   make submission DATA=path/to/kuzushiji-recognition DEVICE=cuda    the real Kaggle download
 #   make submission DATA=... DEVICE=0,1,2,3 NPROC=4                     four GPUs (torchrun + DDP)
 #   make read IMAGES=folder/              transcriptions of book pages in reading order, and a viewer
@@ -246,10 +246,10 @@ upload: $(WORK)/submission.csv
 # honest measure): F1, detector recall and recognizer accuracy in $(WORK)/realpages/.
 REAL ?= ../shared/realpages
 .PHONY: realpages
-realpages: $(MODELS) | $(STAMP)
+realpages: $(MODELS) $(THRESHOLDS) | $(STAMP)
 	$(call stage,reading the real pages in $(REAL) with the models in $(WORK))
 	$(PY) -m submit.evaluate --data $(REAL) --detector $(WORK)/detector/model.pt \
-		--recognizer $(WORK)/recognizer/model.pt --out $(WORK)/realpages --device $(DEVICE)
+		--recognizer $(WORK)/recognizer/model.pt --thresholds $(THRESHOLDS) --out $(WORK)/realpages --device $(DEVICE)
 
 # Transcriptions in reading order of page images (files or folders), with the run's models:
 # per page .txt, .json and .png in $(READ_OUT), and one viewer.html for them all.
