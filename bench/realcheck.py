@@ -21,17 +21,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.realfold import ARMS, Plan, fold, standin_models, union
+from bench.realfold import ARMS, Plan, fold, standin_models
 from data.annotations import load_train
 from data.cli import add_settings, settings_from
 from data.errors import run_cli
 from data.formats import write_rows
 from data.io import write_json
+from data.sources import combine, read_sources
 from data.split import book_of
 from detect.settings import DetectorConfig
 from recognize.config import Config
 
 COLUMNS = ["book", "pages", "characters", "arm", "f1", "detector_recall", "recognizer_accuracy", "known"]
+
+
+def union(out: Path, sources: list[tuple[Path, float]]) -> Path:
+    """The union folder of these sources (``data.sources``), rebuilt only when its weights changed."""
+    known = read_sources(out)
+    if known is None or [s.weight for s in known] != [w for _, w in sources]:
+        combine(sources, out)
+    return out
 
 
 def run(

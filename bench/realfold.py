@@ -13,7 +13,6 @@ import numpy as np
 from data.annotations import load_train
 from data.crops import CropSet, build_crops, make_crops
 from data.io import write_json
-from data.sources import combine, read_sources
 from data.split import make_split
 from detect.predict import Detector
 from detect.settings import DetectorConfig
@@ -22,6 +21,7 @@ from recognize.config import Config
 from recognize.predict import Recognizer
 from recognize.train import train as train_recognizer
 from submit.boxcrops import box_crops
+from submit.boxerrors import measure
 from submit.evaluate import evaluate
 from submit.tune import tune
 
@@ -75,14 +75,6 @@ ARMS = {
 KINDS = {"real": ("real", False), "mix": ("mix", False), "finetune": ("real", True)}  # data, from stand-in
 
 
-def union(out: Path, sources: list[tuple[Path, float]]) -> Path:
-    """The union folder of these sources (``data.sources``), rebuilt only when its weights changed."""
-    known = read_sources(out)
-    if known is None or [s.weight for s in known] != [w for _, w in sources]:
-        combine(sources, out)
-    return out
-
-
 def split_of(data: Path, path: Path, books: list[str], seed: int) -> Path:
     """split.json holding out ``books`` of the first source (made once)."""
     if not path.is_file():
@@ -111,13 +103,15 @@ def detector_of(plan: Plan, out: Path, kind: str, data: dict, splits: dict, base
 def recognizer_of(
     plan: Plan, out: Path, arm: Arm, data: dict, splits: dict, base: tuple | None, detector: Path
 ) -> Path:
-    """The arm's recognizer (with renders; tuned: with ``detector``'s boxes, validated on the tune
-    page): trained, resumed or reused."""
+    """The arm's recognizer (with renders; tuned: with ``detector``'s boxes and true boxes jittered
+    by its errors on the tune page, validated there): trained, resumed or reused."""
     folder, init = KINDS[arm.recognizer]
     path = out / f"crops-{folder}{'-renders' * arm.renders}.npz"
     crops = crops_of(plan, data[folder], splits[folder], path, arm.renders)
     if arm.tuned and not (crops := path.with_name(f"{path.stem}-boxes.npz")).is_file():
-        box_crops(data[folder], CropSet.load(path), Detector.load(detector, plan.device)).save(crops)
+        found = Detector.load(detector, plan.device)
+        errors = measure(data[folder], splits[folder], found)
+        box_crops(data[folder], CropSet.load(path), found, errors, plan.seed).save(crops)
     run = out / f"{folder}{'-init' * init}" / f"recognizer{'-renders' * arm.renders}{'-boxes' * arm.tuned}"
     cfg, split = (
         (replace(plan.recognizer, prior=plan.prior), splits[folder]) if arm.tuned else (plan.recognizer, None)

@@ -68,7 +68,7 @@ def box_crops(
                 )
             true = known[["x", "y", "w", "h"]].to_numpy()
             owner = label_boxes(true, boxes)
-            if errors is not None and len(true):
+            if errors is not None and len(errors) and len(true):
                 boxes = np.concatenate(
                     [boxes, jitter(true, errors[rng.integers(len(errors), size=len(true))])]
                 )

@@ -323,3 +323,11 @@ def test_accuracy_on_the_true_boxes_of_the_detected_characters_only(tiny_data: P
     found = {page_id: np.array([True, False, False, True])}
     assert accuracy_on_true_boxes(Fixed(), tiny_data / "train_images", {page_id: page}, found) == (0.75, 0.5)
     assert accuracy_on_true_boxes(Fixed(), tiny_data / "train_images", {page_id: page}) == (0.75, 0.0)
+
+
+def test_no_measured_box_errors_means_no_jittered_crops(tiny_data: Path) -> None:
+    from data.crops import make_crops
+
+    crops, _ = make_crops(tiny_data)
+    none = [np.zeros((0, 4), np.int64) for _ in dict.fromkeys(crops.pages.tolist())]
+    assert len(box_crops(tiny_data, crops, ListedDetector(none), errors=np.zeros((0, 4)))) == len(crops)
