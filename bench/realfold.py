@@ -108,7 +108,7 @@ def recognizer_of(
     folder, init = KINDS[arm.recognizer]
     path = out / f"crops-{folder}{'-renders' * arm.renders}.npz"
     crops = crops_of(plan, data[folder], splits[folder], path, arm.renders)
-    if arm.tuned and not (crops := path.with_name(f"{path.stem}-boxes.npz")).is_file():
+    if arm.tuned and not (crops := path.with_name(f"{path.stem}-boxes-jitter.npz")).is_file():
         found = Detector.load(detector, plan.device)
         errors = measure(data[folder], splits[folder], found)
         box_crops(data[folder], CropSet.load(path), found, errors, plan.seed).save(crops)

@@ -77,7 +77,7 @@ def test_tiny_realcheck_reads_the_left_out_real_book_only(
     assert config["source_weights"] == {"realpages": 2.0, "renders": 1.0}
     inputs = json.loads((recognizer / "inputs.json").read_text())
     assert inputs["init"]["path"].endswith("model.pt") and inputs["split"]["path"].endswith("split-real.json")
-    boxes = CropSet.load(fold / "crops-real-renders-boxes.npz")
+    boxes = CropSet.load(fold / "crops-real-renders-boxes-jitter.npz")
     plain = CropSet.load(fold / "crops-real-renders.npz")
     assert boxes.images[: len(plain)].tobytes() == plain.images.tobytes()  # plus the boxes the detector found
     tuned = json.loads((fold / "both-tuned" / "tune" / "thresholds.json").read_text())
