@@ -76,15 +76,19 @@ def prior_weights(labels: np.ndarray, power: float, weights: np.ndarray | None =
     """Each sample's chance in ``prior_draw``: its weight times its class's weighted count ** -power,
     normalized to sum to 1."""
     weights = np.ones(len(labels)) if weights is None else np.asarray(weights, np.float64)
-    _, inverse = np.unique(labels, return_inverse=True)
-    p = weights * np.bincount(inverse, weights=weights)[inverse] ** -power
+    inverse, counts = class_counts(labels, weights)
+    p = weights * counts[inverse] ** -power
     return p / p.sum()
 
 
 def capped_size(labels: np.ndarray, cap: int, floor: int, weights: np.ndarray | None = None) -> int:
     """How many draws an epoch of ``balance`` makes, on average: each class's weighted count held
     between ``floor`` and ``cap``."""
-    weights = np.ones(len(labels)) if weights is None else np.asarray(weights, np.float64)
-    _, inverse = np.unique(labels, return_inverse=True)
-    counts = np.bincount(inverse, weights=weights)
+    _, counts = class_counts(labels, weights)
     return int(np.rint(np.clip(counts, floor, max(cap, floor)).sum()))
+
+
+def class_counts(labels: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each sample's class index and each class's weighted count (all weights 1 by default)."""
+    _, inverse = np.unique(labels, return_inverse=True)
+    return inverse, np.bincount(inverse, weights=weights).astype(np.float64)

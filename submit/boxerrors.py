@@ -18,7 +18,7 @@ import numpy as np
 
 from data.annotations import load_train
 from data.errors import run_cli, warn
-from data.geometry import centre_owner
+from data.geometry import centre_owner, xyxy
 from data.io import atomic_path, read_ahead
 from data.split import tune_pages
 from detect.predict import Detector
@@ -26,22 +26,21 @@ from detect.predict import Detector
 
 def relative_errors(truth: np.ndarray, detected: np.ndarray) -> np.ndarray:
     """Edge offsets (n, 4) of matched (x, y, w, h) box pairs over the true box's w, h, w, h."""
-    truth, detected = np.asarray(truth, np.float64), np.asarray(detected, np.float64)
-    scale = np.column_stack([truth[:, 2], truth[:, 3], truth[:, 2], truth[:, 3]])
-    ends = np.column_stack([detected[:, :2], detected[:, :2] + detected[:, 2:]]) - np.column_stack(
-        [truth[:, :2], truth[:, :2] + truth[:, 2:]]
-    )
-    return ends / scale
+    return (xyxy(detected) - xyxy(truth)) / sides(truth)
 
 
 def jitter(boxes: np.ndarray, errors: np.ndarray) -> np.ndarray:
     """(x, y, w, h) boxes with each edge moved by its relative offset; at least 1 px wide and tall."""
-    boxes = np.asarray(boxes, np.float64)
-    scale = np.column_stack([boxes[:, 2], boxes[:, 3], boxes[:, 2], boxes[:, 3]])
-    ends = np.column_stack([boxes[:, :2], boxes[:, :2] + boxes[:, 2:]]) + np.asarray(errors) * scale
-    x0, y0 = np.round(ends[:, 0]), np.round(ends[:, 1])
-    x1, y1 = np.maximum(np.round(ends[:, 2]), x0 + 1), np.maximum(np.round(ends[:, 3]), y0 + 1)
+    ends = np.round(xyxy(boxes) + np.asarray(errors) * sides(boxes))
+    x0, y0 = ends[:, 0], ends[:, 1]
+    x1, y1 = np.maximum(ends[:, 2], x0 + 1), np.maximum(ends[:, 3], y0 + 1)
     return np.column_stack([x0, y0, x1 - x0, y1 - y0]).astype(np.int64)
+
+
+def sides(boxes: np.ndarray) -> np.ndarray:
+    """(w, h, w, h) of (x, y, w, h) boxes: the scale of each corner coordinate."""
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    return boxes[:, [2, 3, 2, 3]]
 
 
 def measure(data: str | Path, split: str | Path, detector: Detector) -> np.ndarray:

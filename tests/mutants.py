@@ -395,8 +395,8 @@ MUTANTS = [
     Mutant(
         "class prior on raw counts, not weighted ones",
         "data/balance.py",
-        "p = weights * np.bincount(inverse, weights=weights)[inverse] ** -power",
-        "p = weights * np.bincount(inverse)[inverse] ** -power",
+        "inverse, counts = class_counts(labels, weights)",
+        "inverse, counts = class_counts(labels)",
         (LEVERS,),
     ),
     Mutant(
@@ -416,8 +416,8 @@ MUTANTS = [
     Mutant(
         "box errors scaled by the wrong side",
         "submit/boxerrors.py",
-        "scale = np.column_stack([truth[:, 2], truth[:, 3], truth[:, 2], truth[:, 3]])",
-        "scale = np.column_stack([truth[:, 3], truth[:, 2], truth[:, 3], truth[:, 2]])",
+        "return boxes[:, [2, 3, 2, 3]]",
+        "return boxes[:, [3, 2, 3, 2]]",
         (LEVERS,),
     ),
     Mutant(
@@ -433,6 +433,41 @@ MUTANTS = [
         "hit = np.zeros(len(page), bool) if found is None else found[image_id]",
         "hit = np.ones(len(page), bool)",
         (LEVERS,),
+    ),
+    Mutant(
+        "confusions paired the wrong way round",
+        "submit/confusions.py",
+        'pair = (str(page["unicode"].iloc[k]), str(reading.unicodes[owner[k]]))',
+        'pair = (str(reading.unicodes[owner[k]]), str(page["unicode"].iloc[k]))',
+        (LEVERS,),
+    ),
+    Mutant(
+        "jittered boxes labelled by the next true box",
+        "submit/boxcrops.py",
+        "owner = np.concatenate([owner, np.arange(len(true))])",
+        "owner = np.concatenate([owner, np.roll(np.arange(len(true)), 1)])",
+        (LEVERS,),
+    ),
+    Mutant(
+        "jitter drawn from an empty error table",
+        "submit/boxcrops.py",
+        "if errors is not None and len(errors) and len(true):",
+        "if errors is not None and len(true):",
+        (LEVERS,),
+    ),
+    Mutant(
+        "the saved thresholds are not the chosen ones",
+        "submit/tune.py",
+        'chosen.save(out / "thresholds.json", **details)',
+        'Thresholds(chosen.conf, chosen.prob + 0.05).save(out / "thresholds.json", **details)',
+        (LEVERS,),
+    ),
+    Mutant(
+        "the recognizer trains without the tune-page split",
+        "Makefile",
+        "--crops $< --split $(WORK)/split.json --run-dir $(WORK)/recognizer",
+        "--crops $< --run-dir $(WORK)/recognizer",
+        ("tests/test_makefile.py",),
     ),
 ]
 
