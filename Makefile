@@ -267,15 +267,17 @@ read: $(FINAL_MODELS) $(THRESHOLDS) | $(STAMP)
 # detector mixed and the recognizer fine-tuned: both; and both-tuned, as `make submission EXTRA=` does,
 # with the detector's boxes and thresholds chosen on the tune page; both-plain
 # without rare-class renders), each read on every book of $(REAL); the tables are printed and
-# written to build/realcheck/realcheck.{json,csv}. REALCHECK_ARMS=... picks arms (bench/realfold.py).
+# written to build/realcheck/realcheck.{json,csv}. REALCHECK_ARMS=... picks arms (bench/realfold.py);
+# REALCHECK_JOBS=N reads N books at once, each in its own process (a GPU, or many cores).
 REALCHECK_ARMS ?= standin real mix finetune both both-plain both-tuned
+REALCHECK_JOBS ?= 1
 REALCHECK_DETECTOR ?= --imgsz 320 --char-px 20 --batch 8 --epochs 4 --mosaic 0 --close-mosaic 0
 REALCHECK_RECOGNIZER ?= --width 32 --depth 0 --batch 64 --cap 100 --floor 20 --epochs 3 --lr 3e-3 --valid 0.1
 .PHONY: realcheck
 realcheck: build/data/fast/train.csv | $(STAMP)
 	$(call stage,leaving one book of $(REAL) out at a time: $(REALCHECK_ARMS))
 	$(PY) bench/realcheck.py --real $(REAL) --standin build/data/fast --out build/realcheck --device $(DEVICE) \
-		--arms $(REALCHECK_ARMS) --real-weight $(DATA_WEIGHT) --rare-below $(RARE_BELOW) --renders $(RENDERS) --prior $(PRIOR) \
+		--jobs $(REALCHECK_JOBS) --arms $(REALCHECK_ARMS) --real-weight $(DATA_WEIGHT) --rare-below $(RARE_BELOW) --renders $(RENDERS) --prior $(PRIOR) \
 		--detector-args="$(REALCHECK_DETECTOR)" --recognizer-args="$(REALCHECK_RECOGNIZER)"
 
 # What each change for the competition F1 is worth, on the same held-out books with the same

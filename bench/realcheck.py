@@ -1,7 +1,8 @@
 """Leave one real book out: models from the stand-in only, real pages only, and both, read on it.
 
 python bench/realcheck.py --real ../shared/realpages --standin build/data/fast --out build/realcheck \\
-    [--books B ...] [--arms standin real mix finetune ...] [--detector-args="..."] [--recognizer-args="..."]
+    [--books B ...] [--arms standin real mix finetune ...] [--jobs N] \\
+    [--detector-args="..."] [--recognizer-args="..."]
 
 For each book of ``--real`` (a Kaggle-layout folder of real pages), the other books' pages train
 and the book is read end to end with ``submit.evaluate``: F1, detector centre-hit recall and
@@ -14,9 +15,12 @@ skipped when done. Writes realcheck.json and realcheck.csv in ``--out``, and pri
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
 import shlex
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -48,11 +52,13 @@ def run(
     out: Path,
     books: list[str] | None = None,
     arms: list[str] | None = None,
-    base: tuple[Path, Path] | None = None,
+    base: tuple[Path | None, Path | None] | None = None,
+    jobs: int = 1,
 ) -> dict:
     """Every arm on every book (all books of ``plan.real`` by default); the results, also in ``out``.
 
-    ``base``: the stand-in arm's (detector, recognizer) model files, when already trained.
+    ``base``: the stand-in arm's (detector, recognizer) model files, when already trained;
+    ``jobs``: books read at once, each in its own process.
     """
     began = time.time()
     arms = arms or ["standin", "real", "mix"]
@@ -60,13 +66,11 @@ def run(
     if any(ARMS[a].detector == "mix" or ARMS[a].recognizer == "mix" for a in arms):
         sources = [(plan.real, plan.real_weight), (plan.standin, 1.0)]
         data["mix"] = union(out / "data" / "mix", sources)
-    needs_base = any("standin" in ARMS[a] or "finetune" in ARMS[a] for a in arms)
-    if needs_base and base is None:
-        base = standin_models(plan, out / "standin")
+    if base is None:
+        base = standin_models(plan, out / "standin", arms)
     ids = load_train(data["real"], report=False).image_ids
-    results = []
-    for book in books or list(dict.fromkeys(book_of(i) for i in ids)):
-        results += fold(plan, out / book, book, data, base, arms)
+    books = books or list(dict.fromkeys(book_of(i) for i in ids))
+    results = folds(plan, out, books, data, base, arms, jobs)
     summary = {
         "plan": plan.record(),
         "results": results,
@@ -78,6 +82,26 @@ def run(
     rows = [[f"{r[c]:.4f}" if isinstance(r[c], float) else str(r[c]) for c in COLUMNS] for r in results]
     write_rows(out / "realcheck.csv", COLUMNS, rows)
     return summary
+
+
+def folds(
+    plan: Plan, out: Path, books: list[str], data: dict, base: tuple, arms: list[str], jobs: int
+) -> list[dict]:
+    """Every book's fold (``bench.realfold.fold``), ``jobs`` at a time in spawned processes that
+    share the CPU cores; the results in the order of ``books``."""
+    if jobs <= 1:
+        return [r for book in books for r in fold(plan, out / book, book, data, base, arms)]
+    context = multiprocessing.get_context("spawn")  # CUDA cannot be forked
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=share_cores, initargs=(jobs,)) as pool:
+        futures = [pool.submit(fold, plan, out / book, book, data, base, arms) for book in books]
+        return [r for future in futures for r in future.result()]
+
+
+def share_cores(jobs: int) -> None:
+    """Give each of ``jobs`` processes its share of the CPU cores for torch."""
+    import torch
+
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // jobs))
 
 
 def pooled_buckets(results: list[dict], arms: list[str]) -> dict[str, dict[str, dict]]:
@@ -143,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--books", nargs="+", help="only these books (default: every book)")
     parser.add_argument("--arms", nargs="+", default=["standin", "real", "mix"], choices=sorted(ARMS))
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--jobs", type=int, default=1, help="books read at once, each in its own process")
     add_settings(parser, Plan, skip=("real", "standin", "device", "detector", "recognizer"))
     parser.add_argument("--detector-args", default="", help="detect.train flags, e.g. '--epochs 4'")
     parser.add_argument("--recognizer-args", default="", help="recognize.train flags, e.g. '--epochs 3'")
@@ -160,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         detector=settings_from(DetectorConfig, detector.parse_args(shlex.split(args.detector_args))),
         recognizer=settings_from(Config, recognizer.parse_args(shlex.split(args.recognizer_args))),
     )
-    summary = run(plan, Path(args.out), args.books, args.arms)
+    summary = run(plan, Path(args.out), args.books, args.arms, jobs=args.jobs)
     print(table(summary))
     print("\nrecognizer accuracy on the true boxes of the held-out books:\n" + bucket_table(summary))
     minutes = summary["seconds"] / 60

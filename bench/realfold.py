@@ -119,13 +119,18 @@ def recognizer_of(
     return train_recognizer(cfg, crops, run, plan.device, True, base[1] if init else None, split)
 
 
-def standin_models(plan: Plan, out: Path) -> tuple[Path, Path]:
-    """The stand-in arm's models, trained once on every stand-in page (none held out)."""
+def standin_models(plan: Plan, out: Path, arms: list[str]) -> tuple[Path | None, Path | None]:
+    """The stand-in models these arms start from or read with, trained once on every stand-in
+    page (none held out); None for a model no arm needs."""
     split = split_of(plan.standin, out / "split.json", [], plan.seed)
     run = out / "standin"
-    detector = train_detector(plan.standin, split, run / "detector", plan.detector, plan.device, True)
-    crops = crops_of(plan, plan.standin, split, out / "crops-standin.npz", False)
-    return detector, train_recognizer(plan.recognizer, crops, run / "recognizer", plan.device, True)
+    detector = recognizer = None
+    if any(ARMS[a].detector in ("standin", "finetune") for a in arms):
+        detector = train_detector(plan.standin, split, run / "detector", plan.detector, plan.device, True)
+    if any(ARMS[a].recognizer in ("standin", "finetune") for a in arms):
+        crops = crops_of(plan, plan.standin, split, out / "crops-standin.npz", False)
+        recognizer = train_recognizer(plan.recognizer, crops, run / "recognizer", plan.device, True)
+    return detector, recognizer
 
 
 def fold(

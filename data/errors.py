@@ -17,6 +17,10 @@ class DataError(Exception):
         self.line = line
         self.problem = problem
 
+    def __reduce__(self) -> tuple:
+        """Rebuilt from its own arguments, so it crosses process boundaries (a worker's error)."""
+        return DataError, (self.file, self.problem, self.line)
+
 
 def warn(message: str) -> None:
     """Print a one-line warning on stderr: input accepted, with something the user should know."""

@@ -469,6 +469,27 @@ MUTANTS = [
         "--crops $< --run-dir $(WORK)/recognizer",
         ("tests/test_makefile.py",),
     ),
+    Mutant(
+        "a worker's DataError cannot be rebuilt in the parent",
+        "data/errors.py",
+        "return DataError, (self.file, self.problem, self.line)",
+        "return super().__reduce__()",
+        ("tests/test_io.py", "tests/test_realcheck.py"),
+    ),
+    Mutant(
+        "a worker's DataError loses its line",
+        "data/errors.py",
+        "return DataError, (self.file, self.problem, self.line)",
+        "return DataError, (self.file, self.problem)",
+        ("tests/test_io.py",),
+    ),
+    Mutant(
+        "realcheck trains the stand-in detector for arms that never use it",
+        "bench/realfold.py",
+        'if any(ARMS[a].detector in ("standin", "finetune") for a in arms):',
+        'if any(ARMS[a].detector in ("standin", "finetune", "mix") for a in arms):',
+        ("tests/test_realcheck.py",),
+    ),
 ]
 
 

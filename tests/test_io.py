@@ -1,3 +1,4 @@
+import pickle
 from pathlib import Path
 
 import cv2
@@ -20,3 +21,9 @@ def test_pages_read_ahead_come_in_order_and_errors_at_their_place(tmp_path: Path
     assert [int(next(reader)[0, 0, 0]) for _ in range(3)] == [0, 10, 20]
     with pytest.raises(DataError, match=r"missing\.jpg: image file not found"):
         next(reader)
+
+
+def test_a_data_error_crosses_a_process_boundary_whole() -> None:
+    error = pickle.loads(pickle.dumps(DataError("train.csv", "bad box", 3)))
+    assert isinstance(error, DataError) and str(error) == "train.csv, line 3: bad box"
+    assert (error.file, error.problem, error.line) == ("train.csv", "bad box", 3)

@@ -37,7 +37,8 @@ def test_tiny_realcheck_reads_the_left_out_real_book_only(
         recognizer=Config(epochs=1, batch=64, cap=10, floor=2, width=8, depth=0, valid=0.1),
     )
     base = (Path(offline_detector["model"]), tiny_recognizer)  # the stand-in arm: trained once, elsewhere
-    summary = run(plan, tmp_path, ["hnsd001"], ["standin", "real", "both-tuned"], base)
+    arms = ["standin", "real", "both-tuned"]
+    summary = run(plan, tmp_path, ["hnsd001"], arms, base, jobs=2)  # the book read in its own process
 
     results = summary["results"]
     assert [(r["book"], r["arm"], r["pages"], r["characters"]) for r in results] == [
@@ -89,3 +90,27 @@ def test_tiny_realcheck_reads_the_left_out_real_book_only(
     tiles = [p.stem for p in (fold / "real" / "detector" / "dataset" / "images" / "train").iterdir()]
     repeats = [t for t in tiles if re.search(r"_r\d+$", t)]
     assert len(tiles) == 2 * len(repeats) > 0  # real pages listed twice
+
+
+def test_stand_in_models_are_trained_only_for_the_arms_that_use_them(tiny_data: Path, tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT))
+    from bench.realfold import Plan, standin_models
+
+    recognizer = Config(epochs=1, batch=64, cap=10, floor=2, width=8, depth=0, valid=0.1)
+    detector = DetectorConfig(epochs=1, imgsz=160, page_scale=0.05, overlap=32, batch=8, workers=0, mosaic=0)
+    plan = Plan(standin=tiny_data, device="cpu", detector=detector, recognizer=recognizer)
+    assert standin_models(plan, tmp_path, ["real", "mix", "mix-plain"]) == (None, None)
+    detector, model = standin_models(plan, tmp_path, ["both-tuned"])  # a fine-tuned recognizer only
+    assert detector is None and model == tmp_path / "standin" / "recognizer" / "model.pt" and model.is_file()
+    assert not (tmp_path / "standin" / "detector").exists()
+
+
+def test_books_read_in_processes_keep_the_workers_data_error(tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT))
+    from bench.realcheck import folds
+    from bench.realfold import Plan
+    from data.errors import DataError
+
+    missing = tmp_path / "nowhere"
+    with pytest.raises(DataError, match=re.escape(f"{missing / 'unicode_translation.csv'}: file not found")):
+        folds(Plan(device="cpu"), tmp_path, ["a", "b"], {"real": missing}, (None, None), ["real"], jobs=2)
