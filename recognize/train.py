@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -160,13 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--split", help="split.json: its tune pages validate and never train (instead of --valid/--group)"
     )
-    parser.add_argument(
-        "--epochs-from", help="a recognizer model.pt: train for the epoch it was taken at (a refit's epochs)"
-    )
     args = parser.parse_args(argv)
     cfg = settings_from(Config, args)
-    if args.epochs_from:
-        cfg = replace(cfg, epochs=int(load_checkpoint(args.epochs_from)["epoch"]))
     final = train(cfg, args.crops, args.run, args.device, args.resume, args.init, args.split)
     world, _ = join(args.device)
     leave(world)

@@ -407,11 +407,18 @@ MUTANTS = [
         (LEVERS,),
     ),
     Mutant(
-        "the refit trains one epoch more than its split model",
-        "recognize/train.py",
-        'cfg = replace(cfg, epochs=int(load_checkpoint(args.epochs_from)["epoch"]))',
-        'cfg = replace(cfg, epochs=int(load_checkpoint(args.epochs_from)["epoch"]) + 1)',
-        (LEVERS,),
+        "the final detector starts from scratch",
+        "Makefile",
+        "$(if $(filter %/final,$*),--init $(WORK)/detector/model.pt --epochs $(REFIT_EPOCHS))",
+        "$(if $(filter %/final,$*),--epochs $(REFIT_EPOCHS))",
+        ("tests/test_makefile.py",),
+    ),
+    Mutant(
+        "the final recognizer starts from scratch",
+        "Makefile",
+        "--valid 0 --epochs $(REFIT_EPOCHS) --init $(WORK)/recognizer/model.pt --no-interpret",
+        "--valid 0 --epochs $(REFIT_EPOCHS) --no-interpret",
+        ("tests/test_makefile.py",),
     ),
     Mutant(
         "box errors scaled by the wrong side",

@@ -221,26 +221,27 @@ def test_the_final_split_fits_every_page_and_holds_none_out() -> None:
     assert tune_pages(final) == tune_pages(split) == ["t"]
 
 
-def test_a_refit_trains_on_every_crop_for_the_epoch_its_split_model_was_taken_at(
+def test_a_refit_starts_from_the_split_recognizer_and_trains_on_every_crop(
     tiny_crops: Path, tiny_recognizer: Path, tmp_path: Path
 ) -> None:
     import csv
 
     import torch
 
+    from data.runs import input_path
     from recognize.train import main
 
-    taken = torch.load(tiny_recognizer, weights_only=True)["epoch"]
     run = tmp_path / "final"
     flags = ["--width", "8", "--depth", "0", "--batch", "32", "--cap", "30", "--floor", "5", "--epochs", "9"]
     argv = ["--crops", str(tiny_crops), "--run-dir", str(run), "--device", "cpu", *flags, "--valid", "0"]
-    assert main([*argv, "--epochs-from", str(tiny_recognizer), "--no-interpret"]) == 0
+    assert main([*argv, "--epochs", "2", "--init", str(tiny_recognizer), "--no-interpret"]) == 0  # as make's
     with open(run / "metrics.csv") as f:
         rows = list(csv.DictReader(f))
-    assert [int(r["epoch"]) for r in rows] == list(range(1, taken + 1))
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
     split = np.load(run / "split.npz")
     assert len(split["valid"]) == 0 and len(split["train"]) == len(CropSet.load(tiny_crops))
-    assert torch.load(run / "model.pt", weights_only=True)["epoch"] == taken  # the last epoch
+    assert torch.load(run / "model.pt", weights_only=True)["epoch"] == 2  # the last epoch
+    assert input_path(run, "init").resolve() == tiny_recognizer.resolve()
 
 
 def test_confusions_count_found_characters_read_as_another_class() -> None:

@@ -34,7 +34,12 @@ def test_without_extra_the_data_is_read_as_it_is(tmp_path: Path) -> None:
     (tmp_path / "train.csv").write_text("image_id,labels\n")
     (tmp_path / "test_images").mkdir()
     out = dry_run("submission", f"DATA={tmp_path}")
-    assert "data.sources" not in out and "--init" not in out and "--real-only" not in out
+    work = f"build/{tmp_path.name}"
+    assert "data.sources" not in out and "--real-only" not in out
+    assert [line for line in out.splitlines() if "--init" in line] == [  # the final models' warm starts only
+        f"\t--init {work}/detector/model.pt --epochs 2",
+        f"\t--valid 0 --epochs 2 --init {work}/recognizer/model.pt --no-interpret",
+    ]
     assert f"-m data.split --data {tmp_path} --out build/{tmp_path.name}/split.json" in out
     assert f"-m submit.predict --data {tmp_path} " in out and "--no-test" not in out
 
@@ -83,11 +88,14 @@ def test_the_submission_is_written_by_models_refit_on_every_page(tmp_path: Path)
     final = f"{work}/final"
     assert f"-m data.split --refit {work}/split.json --out {final}/split.json\n" in out
     assert f"-m detect.train --data {data} --split {final}/split.json --run {final}/detector " in out
+    assert f"--close-mosaic 0 \\\n\t--init {work}/detector/model.pt --epochs 2\n" in out  # 2 epochs more
+    assert out.index(f"--run {work}/detector ") < out.index(f"--run {final}/detector ")
     assert f"-m data.crops --data {data} --split {final}/split.json --out {final}/crops.npz" in out
     final_boxes = f"--detector {final}/detector/model.pt --out {final}/boxcrops.npz --device auto \\\n"
     assert final_boxes + f"\t--jitter {work}/box_errors.npy\n" in out  # the split detector's errors
     refit = f"-m recognize.train --crops {final}/boxcrops.npz --run-dir {final}/recognizer "
-    assert refit in out and f"--valid 0 --epochs-from {work}/recognizer/model.pt --no-interpret" in out
+    assert refit in out and f"--valid 0 --epochs 2 --init {work}/recognizer/model.pt --no-interpret" in out
+    assert "--epochs 4 --init" in dry_run("submission", f"DATA={data}", "REFIT_EPOCHS=4")
     predict = f"-m submit.predict --data {data} --detector {final}/detector/model.pt"
     assert predict in out and f"--recognizer {final}/recognizer/model.pt --thresholds {work}/tune/" in out
     assert out.index("-m submit.evaluate") < out.index(refit)  # held-out books are read by the split's models
