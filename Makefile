@@ -216,11 +216,14 @@ recognizer: $(WORK)/recognizer/model.pt
 MODELS := $(WORK)/detector/model.pt $(WORK)/recognizer/model.pt
 THRESHOLDS := $(WORK)/tune/thresholds.json
 
-# The detector confidence and recognizer probability with the best F1 on the tune pages.
+# The detector confidence and recognizer probability with the best F1 on the tune pages. With TTA=1
+# (not with FAST=1) the recognizer reads each box as found, 5 % larger and smaller, and moved 5 %
+# four ways, and averages (submit/views.py); thresholds.json records it for every later reading.
+TTA ?= $(if $(FAST),0,1)
 $(THRESHOLDS): $(MODELS) $(WORK)/split.json | $(STAMP)
 	$(call stage,[7/9] choosing the thresholds on the tune pages)
 	$(PY) -m submit.tune --data $(DATASET) --split $(WORK)/split.json --detector $(WORK)/detector/model.pt \
-		--recognizer $(WORK)/recognizer/model.pt --out $(WORK)/tune --device $(DEVICE)
+		--recognizer $(WORK)/recognizer/model.pt --out $(WORK)/tune --device $(DEVICE) $(if $(filter 1,$(TTA)),--tta)
 
 # --- results ------------------------------------------------------------------------------------
 
@@ -282,7 +285,7 @@ REALCHECK_RECOGNIZER ?= --width 32 --depth 0 --batch 64 --cap 100 --floor 20 --e
 realcheck: build/data/fast/train.csv | $(STAMP)
 	$(call stage,leaving one book of $(REAL) out at a time: $(REALCHECK_ARMS))
 	$(PY) bench/realcheck.py --real $(REAL) --standin build/data/fast --out build/realcheck --device $(DEVICE) \
-		--jobs $(REALCHECK_JOBS) --arms $(REALCHECK_ARMS) --real-weight $(DATA_WEIGHT) --rare-below $(RARE_BELOW) --renders $(RENDERS) --prior $(PRIOR) \
+		--jobs $(REALCHECK_JOBS) --arms $(REALCHECK_ARMS) --real-weight $(DATA_WEIGHT) --rare-below $(RARE_BELOW) --renders $(RENDERS) --prior $(PRIOR) --tta $(TTA) \
 		--detector-args="$(REALCHECK_DETECTOR)" --recognizer-args="$(REALCHECK_RECOGNIZER)"
 
 # What each change for the competition F1 is worth, on the same held-out books with the same

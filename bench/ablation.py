@@ -43,12 +43,14 @@ from submit.tune import tune
 
 
 class Arm(NamedTuple):
-    """How an arm trains the recognizer and reads: crop cache, tune-page validation, thresholds, prior."""
+    """How an arm trains the recognizer and reads: crop cache, tune-page validation, thresholds,
+    prior, and several views of each box (``submit.views``)."""
 
     crops: str
     tune_pages: bool
     thresholds: bool
     prior: float
+    tta: bool = False
 
 
 ARMS = {
@@ -58,6 +60,7 @@ ARMS = {
     "+ thresholds": Arm("boxes.npz", True, True, 0.0),
     "+ class prior": Arm("boxes.npz", True, True, 0.5),
     "+ box jitter": Arm("boxes-jitter.npz", True, True, 0.5),
+    "+ box views": Arm("boxes-jitter.npz", True, True, 0.5, True),
 }
 
 
@@ -92,7 +95,7 @@ def run_arm(name: str, arm: Arm, data: Path, work: Path, cfg: Config, device: st
     thresholds = None
     slug = name.strip("+ ").replace(" ", "-").replace("'", "")
     if arm.thresholds:
-        tune(data, split, work / "detector" / "model.pt", model, out / slug / "tune", device)
+        tune(data, split, work / "detector" / "model.pt", model, out / slug / "tune", device, arm.tta)
         thresholds = out / slug / "tune" / "thresholds.json"
     result = evaluate(
         data,

@@ -39,6 +39,7 @@ class Plan:
     rare_below: int = 10  # real classes with fewer samples get font renders (arms that use them)
     renders: int = 20
     prior: float = 0.5  # the class prior of the tuned arms' recognizer (recognize.config.Config.prior)
+    tta: int = 1  # 1: the tuned arms read several views of each box (submit.views), as make submission
     seed: int = 0
     device: str = "auto"
     detector: DetectorConfig = field(default_factory=DetectorConfig)
@@ -157,20 +158,11 @@ def fold(
         else:
             detector = detector_of(plan, out, arm.detector, data, splits, base)
             recognizer = recognizer_of(plan, out, arm, data, splits, base, detector)
-        thresholds = None
+        real, split, thresholds = data["real"], splits["real"], None
         if arm.tuned:
-            tune(data["real"], splits["real"], detector, recognizer, out / name / "tune", plan.device)
+            tune(real, split, detector, recognizer, out / name / "tune", plan.device, plan.tta == 1)
             thresholds = out / name / "tune" / "thresholds.json"
-        result = evaluate(
-            data["real"],
-            splits["real"],
-            detector,
-            recognizer,
-            out / name,
-            plan.device,
-            1,
-            thresholds=thresholds,
-        )
+        result = evaluate(real, split, detector, recognizer, out / name, plan.device, 1, 20, thresholds)
         results.append(
             {
                 "book": book,

@@ -11,9 +11,11 @@ from data.io import atomic_path
 
 
 def save_checkpoint(path: str | Path, payload: dict) -> None:
-    """Save tensors and plain values (no pickled objects) atomically."""
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    """Save tensors and plain values (no pickled objects) atomically. The same payload gives the
+    same bytes wherever it is saved (torch names the archive inside after a path it is given, here
+    a temporary one), so a model saved again keeps the fingerprint the runs that use it recorded."""
+    with atomic_path(path) as tmp, tmp.open("wb") as f:
+        torch.save(payload, f)
 
 
 def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> dict:

@@ -77,7 +77,9 @@ def evaluate(
     orders = true_order(data, {r.image_id: pages[r.image_id] for r in readings})
     ordered = {r.image_id: reading_order(r.boxes) for r in readings}
     texts = {r.image_id: ordered[r.image_id].text(chars_of(r.unicodes)) for r in readings}
-    on_true, on_true_found = accuracy_on_true_boxes(pipeline.recognizer, data / "train_images", pages, hits)
+    on_true, on_true_found = accuracy_on_true_boxes(
+        pipeline.recognizer, data / "train_images", pages, hits, pipeline.thresholds.tta
+    )
     result = {
         "pages": len(readings),
         "characters": n_true,

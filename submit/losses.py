@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data.crops import crop_page
 from data.geometry import centre_owner, centres, points_inside
 from data.io import read_image
 from recognize.predict import Recognizer
 from submit.pipeline import PageReading
+from submit.views import crop_views
 
 BUCKETS = ((0, "never"), (1, "once"), (9, "2-9"), (99, "10-99"), (None, "100+"))  # (most, name)
 
@@ -61,15 +61,17 @@ def accuracy_on_true_boxes(
     images: Path,
     pages: Mapping[str, pd.DataFrame],
     found: Mapping[str, np.ndarray] | None = None,
+    tta: bool = False,
 ) -> tuple[float, float]:
     """The recognizer's accuracy on crops cut from the true boxes of these pages (read one at a
-    time): on all of them, and on those ``found`` marks (per page, e.g. the detector's centre hits),
-    which compares with its accuracy on the detected boxes of the same characters."""
+    time, as the pipeline reads its boxes: with ``tta``, several views of each): on all of them,
+    and on those ``found`` marks (per page, e.g. the detector's centre hits), which compares with
+    its accuracy on the detected boxes of the same characters."""
     right = total = right_found = total_found = 0
     for image_id, page in pages.items():
         if len(page):
             gray = read_image(images / f"{image_id}.jpg", gray=True)
-            codes, _ = recognizer.predict(crop_page(gray, page[["x", "y", "w", "h"]].to_numpy()))
+            codes, _ = recognizer.predict(crop_views(gray, page[["x", "y", "w", "h"]].to_numpy(), tta))
             correct = codes == page["unicode"].to_numpy()
             hit = np.zeros(len(page), bool) if found is None else found[image_id]
             right, total = right + int(correct.sum()), total + len(page)

@@ -14,13 +14,13 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from data.crops import crop_page
 from data.errors import DataError
 from data.formats import BACKGROUND
 from data.geometry import centres
 from data.io import read_ahead, read_image, write_json
 from detect.predict import Detector
 from recognize.predict import Recognizer
+from submit.views import crop_views
 
 STAGES = ("read", "detect", "crop+binarize", "classify", "write")
 
@@ -54,10 +54,12 @@ class PageReading:
 @dataclass(frozen=True)
 class Thresholds:
     """Which readings count: boxes the detector is ``conf`` sure of, classes the recognizer gives
-    ``prob`` or more, never the background class. ``submit.tune`` chooses them on the tune pages."""
+    ``prob`` or more, never the background class; ``tta``: the recognizer reads several views of
+    each box (``submit.views``). ``submit.tune`` chooses the thresholds on the tune pages."""
 
     conf: float = 0.25
     prob: float = 0.0
+    tta: bool = False
 
     @classmethod
     def load(cls, path: str | Path | None) -> Thresholds:
@@ -65,7 +67,7 @@ class Thresholds:
         if path is None:
             return cls()
         saved = json.loads(Path(path).read_text())
-        return cls(float(saved["conf"]), float(saved["prob"]))
+        return cls(float(saved["conf"]), float(saved["prob"]), bool(saved.get("tta", False)))
 
     def save(self, path: str | Path, **details) -> None:
         write_json(path, {**asdict(self), **details})
@@ -142,16 +144,16 @@ class Pipeline:
 
             began = time.perf_counter()
             crops = [
-                crop_page(cv2.cvtColor(page, cv2.COLOR_BGR2GRAY), boxes)
+                crop_views(cv2.cvtColor(page, cv2.COLOR_BGR2GRAY), boxes, self.thresholds.tta)
                 for page, (boxes, _) in zip(pages, found, strict=True)
             ]
             self.seconds["crop+binarize"] += time.perf_counter() - began
 
             began = time.perf_counter()
-            codes, probs = self.recognizer.predict(np.concatenate(crops))
+            codes, probs = self.recognizer.predict(np.concatenate(crops, axis=-3))
             self.seconds["classify"] += time.perf_counter() - began
 
-            offsets = np.cumsum([0] + [len(c) for c in crops])
+            offsets = np.cumsum([0] + [c.shape[-3] for c in crops])
             for k, (path, page, (boxes, scores)) in enumerate(zip(chunk, pages, found, strict=True)):
                 part = slice(offsets[k], offsets[k + 1])
                 reading = PageReading(path.stem, page.shape[:2], boxes, scores, codes[part], probs[part])

@@ -36,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
         if "models" in submission:
             models, kept = submission["models"], submission["thresholds"]
             print(f"written with    {models['detector']}  {models['recognizer']}")
-            print(f"thresholds      detector confidence {kept['conf']}, class probability {kept['prob']}")
+            views = ", several views of each box" if kept.get("tta") else ""
+            chosen = f"detector confidence {kept['conf']}, class probability {kept['prob']}"
+            print(f"thresholds      {chosen}{views}")
     pictures = [work / "evaluate" / "pictures"] + ([] if args.no_test else [work / "pictures"])
     print("pictures        " + "  ".join(str(p) for p in pictures))
     print(f"training runs   {work / 'detector'}  {work / 'recognizer'}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -49,22 +50,24 @@ def tune(
     recognizer: str | Path,
     out: str | Path,
     device: str,
+    tta: bool = False,
 ) -> dict:
-    """Read the tune pages, choose the thresholds, write thresholds.json and tune.png in ``out``."""
+    """Read the tune pages (with ``tta``, several views of each box: ``submit.views``), choose the
+    thresholds, write thresholds.json and tune.png in ``out``."""
     data, out = Path(data), Path(out)
     pages = tune_pages(json.loads(Path(split).read_text()))
     truth = load_train(data, report=False).subset(pages)
     if not truth.image_ids or truth.boxes.empty:
         warn(f"{split}: no annotated tune pages, so the thresholds stay at their defaults")
-        chosen = Thresholds()
+        chosen = Thresholds(tta=tta)
         chosen.save(out / "thresholds.json", tune_pages=0)
-        return {"conf": chosen.conf, "prob": chosen.prob, "tune_pages": 0}
-    pipeline = Pipeline.load(detector, recognizer, device, Thresholds(conf=float(CONFS[0])))
+        return {**asdict(chosen), "tune_pages": 0}
+    pipeline = Pipeline.load(detector, recognizer, device, Thresholds(conf=float(CONFS[0]), tta=tta))
     readings = list(
         pipeline.read([data / "train_images" / f"{i}.jpg" for i in truth.image_ids], "reading tune pages")
     )
     f1 = grid_f1(truth.boxes, truth.image_ids, points_frame(readings))
-    chosen = best(f1)
+    chosen = replace(best(f1), tta=tta)
     i, j = list(CONFS).index(chosen.conf), list(PROBS).index(chosen.prob)
     default = f1[list(CONFS).index(Thresholds().conf), 0]
     details = {
@@ -75,7 +78,7 @@ def tune(
     }
     chosen.save(out / "thresholds.json", **details)
     plot(f1, chosen, out / "tune.png")
-    return {"conf": chosen.conf, "prob": chosen.prob, **details}
+    return {**asdict(chosen), **details}
 
 
 def plot(f1: np.ndarray, chosen: Thresholds, path: Path) -> None:
@@ -102,10 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recognizer", required=True)
     parser.add_argument("--out", required=True, help="folder for thresholds.json and tune.png")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--tta", action="store_true", help="read several views of each box (submit.views)")
     args = parser.parse_args(argv)
-    result = tune(args.data, args.split, args.detector, args.recognizer, args.out, args.device)
+    result = tune(args.data, args.split, args.detector, args.recognizer, args.out, args.device, args.tta)
     print(
         f"thresholds: detector confidence {result['conf']}, recognizer probability {result['prob']}"
+        + (", several views of each box" if result["tta"] else "")
         + (
             f"; F1 on {result['tune_pages']} tune pages {result['tune_f1']:.4f} "
             f"(at the defaults {result['tune_f1_at_defaults']:.4f})"

@@ -30,6 +30,7 @@ ORACLE = "tests/test_oracle.py"
 PROPERTIES = "tests/test_properties.py"
 SOURCES = "tests/test_sources.py"
 LEVERS = "tests/test_f1_levers.py"
+VIEWS = "tests/test_views.py"
 
 
 @dataclass(frozen=True)
@@ -496,6 +497,55 @@ MUTANTS = [
         'if any(ARMS[a].detector in ("standin", "finetune") for a in arms):',
         'if any(ARMS[a].detector in ("standin", "finetune", "mix") for a in arms):',
         ("tests/test_realcheck.py",),
+    ),
+    Mutant(
+        "the pipeline reads one view though the thresholds ask for several",
+        "submit/pipeline.py",
+        "crop_views(cv2.cvtColor(page, cv2.COLOR_BGR2GRAY), boxes, self.thresholds.tta)",
+        "crop_views(cv2.cvtColor(page, cv2.COLOR_BGR2GRAY), boxes, False)",
+        (VIEWS,),
+    ),
+    Mutant(
+        "the recognizer keeps the first view's probabilities only",
+        "recognize/predict.py",
+        ".view(len(views), -1, logits.shape[1]).mean(0)",
+        ".view(len(views), -1, logits.shape[1])[0]",
+        (VIEWS,),
+    ),
+    Mutant(
+        "a view moved down instead of right",
+        "submit/views.py",
+        "(0.05, 0.0, 0.05, 0.0),",
+        "(0.0, 0.05, 0.0, 0.05),",
+        (VIEWS,),
+    ),
+    Mutant(
+        "saved thresholds forget the views",
+        "submit/pipeline.py",
+        'bool(saved.get("tta", False))',
+        "False",
+        (VIEWS,),
+    ),
+    Mutant(
+        "tuning with views saves thresholds without them",
+        "submit/tune.py",
+        "chosen = replace(best(f1), tta=tta)",
+        "chosen = best(f1)",
+        (VIEWS,),
+    ),
+    Mutant(
+        "true boxes read in one view while the detected ones are read in several",
+        "submit/losses.py",
+        'crop_views(gray, page[["x", "y", "w", "h"]].to_numpy(), tta)',
+        'crop_views(gray, page[["x", "y", "w", "h"]].to_numpy(), False)',
+        (VIEWS,),
+    ),
+    Mutant(
+        "make chooses the thresholds without the views",
+        "Makefile",
+        "--out $(WORK)/tune --device $(DEVICE) $(if $(filter 1,$(TTA)),--tta)",
+        "--out $(WORK)/tune --device $(DEVICE)",
+        ("tests/test_makefile.py",),
     ),
 ]
 

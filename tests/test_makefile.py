@@ -102,3 +102,11 @@ def test_the_submission_is_written_by_models_refit_on_every_page(tmp_path: Path)
     quick = dry_run("submission", f"DATA={data}", "FAST=1")
     assert f"{final}/" not in quick
     assert f"-m submit.predict --data {data} --detector {work}/detector/" in quick
+
+
+def test_the_thresholds_are_chosen_with_the_views_except_in_fast_runs(tmp_path: Path) -> None:
+    data, work = kaggle_folder(tmp_path)
+    tune = f"--recognizer {work}/recognizer/model.pt --out {work}/tune --device auto"
+    assert f"{tune} --tta\n" in dry_run("submission", f"DATA={data}")
+    assert f"{tune} \n" in dry_run("submission", f"DATA={data}", "TTA=0")
+    assert f"{tune} \n" in dry_run("submission", f"DATA={data}", "FAST=1")

@@ -57,3 +57,14 @@ def test_a_moved_run_folder_resumes(tmp_path: Path, inputs: dict[str, Path]) -> 
     assert input_path(moved / "run", "train").resolve() == (moved / "data" / "train.csv").resolve()
     moved_inputs = {"train": moved / "data" / "train.csv", "images": moved / "data" / "images"}
     assert open_run(moved / "run", {"epochs": 2}, moved_inputs, resume=True) is True
+
+
+def test_the_same_checkpoint_saved_twice_is_the_same_file(tmp_path: Path) -> None:
+    import torch
+
+    from data.checkpoint import save_checkpoint
+
+    payload = {"state_dict": {"w": torch.arange(6.0).reshape(2, 3)}, "classes": ["U+3042"], "epoch": 3}
+    save_checkpoint(tmp_path / "a.pt", payload)
+    save_checkpoint(tmp_path / "again" / "model.pt", payload)  # a model exported again keeps its fingerprint
+    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "again" / "model.pt").read_bytes()
