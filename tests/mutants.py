@@ -547,6 +547,15 @@ MUTANTS = [
         "--out $(WORK)/tune --device $(DEVICE)",
         ("tests/test_makefile.py",),
     ),
+    Mutant(
+        "a checkpoint's archive named after its temporary file",
+        "data/checkpoint.py",
+        """    with atomic_path(path) as tmp, tmp.open("wb") as f:
+        torch.save(payload, f)""",
+        """    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)""",
+        ("tests/test_runs.py",),
+    ),
 ]
 
 
