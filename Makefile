@@ -1,6 +1,6 @@
 # Kuzushiji pipeline. On a fresh machine: `make submission` (sets up, then runs everything) and `make test`.
 #
-#   make submission                       embedded default data set (generated), ~24 min on 2 CPU cores
+#   make submission                       embedded default data set (generated), ~25 min on 2 CPU cores
 #   make submission FAST=1                small preset, ~6 min
 #   make submission DATA=path/to/kuzushiji-recognition DEVICE=cuda    the real Kaggle download
 #   make submission DATA=... DEVICE=0,1,2,3 NPROC=4                     four GPUs (torchrun + DDP)
@@ -191,8 +191,8 @@ $(WORK)/recognizer/model.pt: $(WORK)/$(CROPS) $(WORK)/split.json $(RECOGNIZER_IN
 
 # The final models write the submission: the split's models, each trained REFIT_EPOCHS more epochs
 # on every train page, held-out books and tune pages included, with the same settings (a warm
-# start: a refit from scratch cost three times as long for 0.4 test-F1 points, README "Training for
-# the competition F1"). Held-out evaluation and the thresholds stay the split's.
+# start: a refit from scratch cost three times as long for 0.4 test-F1 points, and 1 epoch lost 4,
+# README "Training for the competition F1"). Held-out evaluation and the thresholds stay the split's.
 # REFIT=0 (the default with FAST=1) writes the CSV with the split's models.
 REFIT ?= $(if $(FAST),0,1)
 REFIT_EPOCHS ?= 2
