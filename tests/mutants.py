@@ -431,8 +431,8 @@ MUTANTS = [
     Mutant(
         "jitter moves the box the other way",
         "submit/boxerrors.py",
-        "+ np.asarray(errors) * scale",
-        "- np.asarray(errors) * scale",
+        "+ np.asarray(errors) * sides(boxes)",
+        "- np.asarray(errors) * sides(boxes)",
         (LEVERS,),
     ),
     Mutant(
