@@ -162,7 +162,9 @@ def fold(
         if arm.tuned:
             tune(real, split, detector, recognizer, out / name / "tune", plan.device, plan.tta == 1)
             thresholds = out / name / "tune" / "thresholds.json"
-        result = evaluate(real, split, detector, recognizer, out / name, plan.device, 1, 20, thresholds)
+        result = evaluate(
+            real, split, detector, recognizer, out / name, plan.device, pictures=1, thresholds=thresholds
+        )
         results.append(
             {
                 "book": book,

@@ -32,5 +32,5 @@ def crop_views(gray: np.ndarray, boxes: np.ndarray, tta: bool) -> np.ndarray:
     crops = crop_page(gray, boxes)
     if not tta:
         return crops
-    moved = [crop_page(gray, jitter(boxes, np.tile(view, (len(boxes), 1)))) for view in VIEWS]
+    moved = [crop_page(gray, jitter(boxes, view)) for view in VIEWS]
     return np.stack([crops, *moved])
