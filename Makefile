@@ -273,20 +273,22 @@ read: $(FINAL_MODELS) $(THRESHOLDS) | $(STAMP)
 # Leave one real book out (bench/realcheck.py): models from the FAST stand-in only, from the other
 # real books only, and from both (trained jointly: mix; pretrained and fine-tuned: finetune; the
 # detector mixed and the recognizer fine-tuned: both; and both-tuned, as `make submission EXTRA=` does,
-# with the detector's boxes and thresholds chosen on the tune page; both-plain
+# with the detector's boxes, thresholds chosen on the tune page, and final models trained REFIT_EPOCHS
+# more epochs with the tune page (none with REFIT=0); both-plain
 # without rare-class renders), each read on every book of $(REAL); the tables are printed and
 # written to build/realcheck/realcheck.{json,csv}. REALCHECK_ARMS=... picks arms (bench/realfold.py);
-# REALCHECK_JOBS=N reads N books at once, each in its own process (a GPU, or many cores).
+# REALCHECK_JOBS=N reads N books at once, each in its own process (a GPU, or many cores). The
+# recognizer trains as `make submission`'s (RECOGNIZER_EPOCHS); the detector FAST=1's 4 epochs.
 REALCHECK_ARMS ?= standin real mix finetune both both-plain both-tuned
 REALCHECK_JOBS ?= 1
 REALCHECK_DETECTOR ?= --imgsz 320 --char-px 20 --batch 8 --epochs 4 --mosaic 0 --close-mosaic 0
-REALCHECK_RECOGNIZER ?= --width 32 --depth 0 --batch 64 --cap 100 --floor 20 --epochs 3 --lr 3e-3 --valid 0.1
+REALCHECK_RECOGNIZER ?= --width 32 --depth 0 --batch 64 --cap 100 --floor 20 --epochs $(RECOGNIZER_EPOCHS) --lr 3e-3 --valid 0.1
 .PHONY: realcheck
 realcheck: build/data/fast/train.csv | $(STAMP)
 	$(call stage,leaving one book of $(REAL) out at a time: $(REALCHECK_ARMS))
 	$(PY) bench/realcheck.py --real $(REAL) --standin build/data/fast --out build/realcheck --device $(DEVICE) \
 		--jobs $(REALCHECK_JOBS) --arms $(REALCHECK_ARMS) --real-weight $(DATA_WEIGHT) --rare-below $(RARE_BELOW) --renders $(RENDERS) --prior $(PRIOR) --tta $(TTA) \
-		--detector-args="$(REALCHECK_DETECTOR)" --recognizer-args="$(REALCHECK_RECOGNIZER)"
+		--refit $(if $(filter 1,$(REFIT)),$(REFIT_EPOCHS),0) --detector-args="$(REALCHECK_DETECTOR)" --recognizer-args="$(REALCHECK_RECOGNIZER)"
 
 # What each change for the competition F1 is worth, on the same held-out books with the same
 # detector (bench/ablation.py): the table in README, "What each change is worth".

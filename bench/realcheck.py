@@ -25,7 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.realfold import ARMS, Plan, fold, standin_models
+from bench.realfold import fold, standin_models
+from bench.realplan import ARMS, Plan
 from data.annotations import load_train
 from data.cli import add_settings, settings_from
 from data.errors import run_cli

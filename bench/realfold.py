@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
+from bench.realplan import ARMS, KINDS, Arm, Plan
 from data.annotations import load_train
 from data.crops import CropSet, build_crops, make_crops
 from data.io import write_json
 from data.split import make_split
 from detect.predict import Detector
-from detect.settings import DetectorConfig
 from detect.train import train as train_detector
-from recognize.config import Config
 from recognize.predict import Recognizer
 from recognize.train import train as train_recognizer
 from submit.boxcrops import box_crops
@@ -26,54 +24,6 @@ from submit.evaluate import evaluate
 from submit.tune import tune
 
 BUCKETS = {"0": (0, 0), "1-9": (1, 9), "10+": (10, 10**9)}  # real training samples of a class
-
-
-@dataclass
-class Plan:
-    """What realcheck trains: the sources, the real pages' weight, rare-class renders and the
-    settings of both models (the same for every arm)."""
-
-    real: Path = Path("../shared/realpages")
-    standin: Path = Path("build/data/fast")
-    real_weight: float = 10.0  # each real page and crop counts this many times per epoch
-    rare_below: int = 10  # real classes with fewer samples get font renders (arms that use them)
-    renders: int = 20
-    prior: float = 0.5  # the class prior of the tuned arms' recognizer (recognize.config.Config.prior)
-    tta: int = 1  # 1: the tuned arms read several views of each box (submit.views), as make submission
-    seed: int = 0
-    device: str = "auto"
-    detector: DetectorConfig = field(default_factory=DetectorConfig)
-    recognizer: Config = field(default_factory=Config)
-
-    def record(self) -> dict:
-        return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
-
-
-class Arm(NamedTuple):
-    """How an arm trains each model: ``standin`` (the stand-in models), ``real`` (the other real
-    books only), ``mix`` (those and the stand-in in one run) or ``finetune`` (the stand-in model
-    fine-tuned on the real books); ``renders``: the recognizer also gets rare-class renders;
-    ``tuned``: it also learns the arm's detector's boxes, draws classes by the plan's prior and
-    validates on the tune page, where the thresholds are chosen (``make submission``'s recipe)."""
-
-    detector: str
-    recognizer: str
-    renders: bool
-    tuned: bool = False
-
-
-ARMS = {
-    "standin": Arm("standin", "standin", False),
-    "real": Arm("real", "real", False),
-    "mix": Arm("mix", "mix", True),
-    "finetune": Arm("finetune", "finetune", True),
-    "both": Arm("mix", "finetune", True),  # each model the way it reads the left-out books best
-    "mix-plain": Arm("mix", "mix", False),
-    "finetune-plain": Arm("finetune", "finetune", False),
-    "both-plain": Arm("mix", "finetune", False),
-    "both-tuned": Arm("mix", "finetune", True, True),
-}
-KINDS = {"real": ("real", False), "mix": ("mix", False), "finetune": ("real", True)}  # data, from stand-in
 
 
 def split_of(data: Path, path: Path, books: list[str], seed: int) -> Path:
@@ -103,9 +53,9 @@ def detector_of(plan: Plan, out: Path, kind: str, data: dict, splits: dict, base
 
 def recognizer_of(
     plan: Plan, out: Path, arm: Arm, data: dict, splits: dict, base: tuple | None, detector: Path
-) -> Path:
+) -> tuple[Path, Path]:
     """The arm's recognizer (with renders; tuned: with ``detector``'s boxes and true boxes jittered
-    by its errors on the tune page, validated there): trained, resumed or reused."""
+    by its errors on the tune page, validated there): trained, resumed or reused; and its crops."""
     folder, init = KINDS[arm.recognizer]
     path = out / f"crops-{folder}{'-renders' * arm.renders}.npz"
     crops = crops_of(plan, data[folder], splits[folder], path, arm.renders)
@@ -117,7 +67,29 @@ def recognizer_of(
     cfg, split = (
         (replace(plan.recognizer, prior=plan.prior), splits[folder]) if arm.tuned else (plan.recognizer, None)
     )
-    return train_recognizer(cfg, crops, run, plan.device, True, base[1] if init else None, split)
+    return train_recognizer(cfg, crops, run, plan.device, True, base[1] if init else None, split), crops
+
+
+def final_models(
+    plan: Plan, out: Path, arm: Arm, data: dict, splits: dict, models: tuple
+) -> tuple[Path, Path]:
+    """A tuned arm's final models, as ``make submission``'s: its detector, recognizer and crops
+    (``models``) trained ``plan.refit`` more epochs on every page but the left-out book's, the tune
+    page included; the models themselves when ``plan.refit`` is 0."""
+    if not plan.refit:
+        return models[:2]
+    folder = KINDS[arm.detector][0]
+    split = json.loads(splits[folder].read_text())
+    final = out / f"split-{folder}-final.json"
+    if not final.is_file():
+        write_json(final, {**split, "detector_train": split["fit"]})
+    detector, recognizer, crops = models
+    run = detector.parent.with_name(f"{detector.parent.name}-final")
+    cfg = replace(plan.detector, epochs=plan.refit)
+    detector = train_detector(data[folder], final, run, cfg, plan.device, True, detector)
+    run = recognizer.parent.with_name(f"{recognizer.parent.name}-final")
+    cfg = replace(plan.recognizer, prior=plan.prior, epochs=plan.refit, valid=0.0)
+    return detector, train_recognizer(cfg, crops, run, plan.device, True, recognizer)
 
 
 def standin_models(plan: Plan, out: Path, arms: list[str]) -> tuple[Path | None, Path | None]:
@@ -157,11 +129,12 @@ def fold(
             detector, recognizer = base
         else:
             detector = detector_of(plan, out, arm.detector, data, splits, base)
-            recognizer = recognizer_of(plan, out, arm, data, splits, base, detector)
+            recognizer, crops = recognizer_of(plan, out, arm, data, splits, base, detector)
         real, split, thresholds = data["real"], splits["real"], None
         if arm.tuned:
             tune(real, split, detector, recognizer, out / name / "tune", plan.device, plan.tta == 1)
             thresholds = out / name / "tune" / "thresholds.json"
+            detector, recognizer = final_models(plan, out, arm, data, splits, (detector, recognizer, crops))
         result = evaluate(
             real, split, detector, recognizer, out / name, plan.device, pictures=1, thresholds=thresholds
         )
@@ -176,6 +149,7 @@ def fold(
                 "recognizer_accuracy": result["recognizer"]["accuracy_on_detected"],
                 "known": result["recognizer"]["known_class_share"],
                 "buckets": buckets(Recognizer.load(recognizer, plan.device), truth, counts),
+                "models": [str(detector), str(recognizer)],
             }
         )
     return results

@@ -556,6 +556,41 @@ MUTANTS = [
         torch.save(payload, tmp)""",
         ("tests/test_runs.py",),
     ),
+    Mutant(
+        "realcheck reads the left-out book with the split's models, not the final ones",
+        "bench/realfold.py",
+        "detector, recognizer = final_models(plan, out, arm, data, splits, (detector, recognizer, crops))",
+        "final_models(plan, out, arm, data, splits, (detector, recognizer, crops))",
+        ("tests/test_realcheck.py",),
+    ),
+    Mutant(
+        "realcheck's final detector still leaves the tune page out",
+        "bench/realfold.py",
+        '{**split, "detector_train": split["fit"]}',
+        "split",
+        ("tests/test_realcheck.py",),
+    ),
+    Mutant(
+        "realcheck's final recognizer still validates on the tune page",
+        "bench/realfold.py",
+        "return detector, train_recognizer(cfg, crops, run, plan.device, True, recognizer)",
+        'return detector, train_recognizer(cfg, crops, run, plan.device, True, recognizer, splits["real"])',
+        ("tests/test_realcheck.py",),
+    ),
+    Mutant(
+        "make realcheck refits its models even with REFIT=0",
+        "Makefile",
+        "--refit $(if $(filter 1,$(REFIT)),$(REFIT_EPOCHS),0)",
+        "--refit $(REFIT_EPOCHS)",
+        ("tests/test_makefile.py",),
+    ),
+    Mutant(
+        "make realcheck trains the recognizer FAST=1's epochs",
+        "Makefile",
+        "--floor 20 --epochs $(RECOGNIZER_EPOCHS) --lr 3e-3 --valid 0.1",
+        "--floor 20 --epochs 3 --lr 3e-3 --valid 0.1",
+        ("tests/test_makefile.py",),
+    ),
 ]
 
 

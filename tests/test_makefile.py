@@ -110,3 +110,13 @@ def test_the_thresholds_are_chosen_with_the_views_except_in_fast_runs(tmp_path: 
     assert f"{tune} --tta\n" in dry_run("submission", f"DATA={data}")
     assert f"{tune} \n" in dry_run("submission", f"DATA={data}", "TTA=0")
     assert f"{tune} \n" in dry_run("submission", f"DATA={data}", "FAST=1")
+
+
+def test_realcheck_trains_the_recognizer_and_the_final_models_as_make_submission() -> None:
+    flags = '--refit {} --detector-args="--imgsz 320 --char-px 20 --batch 8 --epochs 4 --mosaic 0'
+    recognizer = '--recognizer-args="--width 32 --depth 0 --batch 64 --cap 100 --floor 20 --epochs {} --lr'
+    out = dry_run("realcheck")
+    assert flags.format(2) in out and recognizer.format(7) in out
+    assert flags.format(0) in dry_run("realcheck", "REFIT=0")
+    quick = dry_run("realcheck", "FAST=1")
+    assert flags.format(0) in quick and recognizer.format(3) in quick

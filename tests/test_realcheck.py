@@ -23,13 +23,14 @@ def test_tiny_realcheck_reads_the_left_out_real_book_only(
 ) -> None:
     sys.path.insert(0, str(ROOT))  # bench/ is not an installed package
     from bench.realcheck import bucket_table, run, table
-    from bench.realfold import Plan
+    from bench.realplan import Plan
 
     plan = Plan(
         real=REAL,
         standin=tiny_data,
         real_weight=2.0,
         renders=2,
+        refit=1,
         device="cpu",
         detector=DetectorConfig(
             epochs=1, imgsz=160, page_scale=0.05, overlap=32, batch=8, workers=0, mosaic=0, close_mosaic=0
@@ -84,6 +85,21 @@ def test_tiny_realcheck_reads_the_left_out_real_book_only(
     tuned = json.loads((fold / "both-tuned" / "tune" / "thresholds.json").read_text())
     used = json.loads((fold / "both-tuned" / "evaluate.json").read_text())["thresholds"]
     assert (used["conf"], used["prob"]) == (tuned["conf"], tuned["prob"]) and tuned["tune_pages"] == 1
+    # then both models train `refit` more epochs on every page but the book's, the tune page
+    # included (make submission's final models), and those read the book
+    final = json.loads((fold / "split-mix-final.json").read_text())
+    assert final["holdout"] == ["hnsd001-011"] and final["detector_train"] == final["fit"]
+    final_recognizer = fold / "real-init" / "recognizer-renders-boxes-final" / "model.pt"
+    for model, folder in (("detector", fold / "mix" / "detector"), ("recognizer", recognizer)):
+        refit = folder.with_name(f"{folder.name}-final")
+        inputs = json.loads((refit / "inputs.json").read_text())
+        assert inputs["init"]["path"] == f"../{folder.name}/model.pt", model
+        assert json.loads((refit / "config.json").read_text())["epochs"] == 1, model
+        assert ("split" in inputs) == (model == "detector")  # the recognizer learns the tune page too
+    assert results[-1]["models"] == [str(fold / "mix" / "detector-final" / "model.pt"), str(final_recognizer)]
+    assert json.loads((fold / "mix" / "detector-final" / "inputs.json").read_text())["split"]["path"] == (
+        "../../split-mix-final.json"
+    )
     assert json.loads((fold / "real" / "detector" / "config.json").read_text())["source_weights"] == {
         "realpages": 2.0
     }
@@ -94,7 +110,8 @@ def test_tiny_realcheck_reads_the_left_out_real_book_only(
 
 def test_stand_in_models_are_trained_only_for_the_arms_that_use_them(tiny_data: Path, tmp_path: Path) -> None:
     sys.path.insert(0, str(ROOT))
-    from bench.realfold import Plan, standin_models
+    from bench.realfold import standin_models
+    from bench.realplan import Plan
 
     recognizer = Config(epochs=1, batch=64, cap=10, floor=2, width=8, depth=0, valid=0.1)
     detector = DetectorConfig(epochs=1, imgsz=160, page_scale=0.05, overlap=32, batch=8, workers=0, mosaic=0)
@@ -108,7 +125,7 @@ def test_stand_in_models_are_trained_only_for_the_arms_that_use_them(tiny_data: 
 def test_books_read_in_processes_keep_the_workers_data_error(tmp_path: Path) -> None:
     sys.path.insert(0, str(ROOT))
     from bench.realcheck import folds
-    from bench.realfold import Plan
+    from bench.realplan import Plan
     from data.errors import DataError
 
     missing = tmp_path / "nowhere"
