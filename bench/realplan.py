@@ -37,7 +37,8 @@ class Arm(NamedTuple):
     books only), ``mix`` (those and the stand-in in one run) or ``finetune`` (the stand-in model
     fine-tuned on the real books); ``renders``: the recognizer also gets rare-class renders;
     ``tuned``: it also learns the arm's detector's boxes, draws classes by the plan's prior and
-    validates on the tune page, where the thresholds are chosen (``make submission``'s recipe)."""
+    validates on the tune page, where the thresholds are chosen; then both models refit with the
+    tune page (``Plan.refit``, ``bench.realfold.final_models``): ``make submission``'s recipe."""
 
     detector: str
     recognizer: str
