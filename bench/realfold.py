@@ -13,7 +13,7 @@ from bench.realplan import ARMS, KINDS, Arm, Plan
 from data.annotations import load_train
 from data.crops import CropSet, build_crops, make_crops
 from data.io import write_json
-from data.split import make_split
+from data.split import make_split, refit_split
 from detect.predict import Detector
 from detect.train import train as train_detector
 from recognize.predict import Recognizer
@@ -79,10 +79,9 @@ def final_models(
     if not plan.refit:
         return models[:2]
     folder = KINDS[arm.detector][0]
-    split = json.loads(splits[folder].read_text())
     final = out / f"split-{folder}-final.json"
     if not final.is_file():
-        write_json(final, {**split, "detector_train": split["fit"]})
+        write_json(final, refit_split(json.loads(splits[folder].read_text()), holdout=False))
     detector, recognizer, crops = models
     run = detector.parent.with_name(f"{detector.parent.name}-final")
     cfg = replace(plan.detector, epochs=plan.refit)

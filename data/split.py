@@ -133,12 +133,13 @@ def tune_pages(split: dict[str, list[str]]) -> list[str]:
     return split["detector_valid"]
 
 
-def refit_split(split: dict[str, list[str]]) -> dict[str, list[str]]:
+def refit_split(split: dict[str, list[str]], holdout: bool = True) -> dict[str, list[str]]:
     """The split of the final models: every page fits and trains the detector, held-out books and
-    tune pages included; none is held out. The tune pages still serve as the detector's validation
-    pages (ultralytics wants some), so its metrics there are no longer unseen ones."""
-    every = split["fit"] + split["holdout"]
-    return {"fit": every, "holdout": [], "detector_train": every, "detector_valid": split["detector_valid"]}
+    tune pages included; none is held out (``holdout=False``: the held-out books stay held out, as
+    in ``bench/realcheck.py``). The tune pages still serve as the detector's validation pages
+    (ultralytics wants some), so its metrics there are no longer unseen ones."""
+    every, held = (split["fit"] + split["holdout"], []) if holdout else (split["fit"], split["holdout"])
+    return {"fit": every, "holdout": held, "detector_train": every, "detector_valid": split["detector_valid"]}
 
 
 def main(argv: list[str] | None = None) -> int:

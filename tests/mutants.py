@@ -566,8 +566,8 @@ MUTANTS = [
     Mutant(
         "realcheck's final detector still leaves the tune page out",
         "bench/realfold.py",
-        '{**split, "detector_train": split["fit"]}',
-        "split",
+        "refit_split(json.loads(splits[folder].read_text()), holdout=False)",
+        "json.loads(splits[folder].read_text())",
         ("tests/test_realcheck.py",),
     ),
     Mutant(
@@ -590,6 +590,13 @@ MUTANTS = [
         "--floor 20 --epochs $(RECOGNIZER_EPOCHS) --lr 3e-3 --valid 0.1",
         "--floor 20 --epochs 3 --lr 3e-3 --valid 0.1",
         ("tests/test_makefile.py",),
+    ),
+    Mutant(
+        "realcheck's final models train on the left-out book too",
+        "data/split.py",
+        'if holdout else (split["fit"], split["holdout"])',
+        'if holdout else (split["fit"] + split["holdout"], [])',
+        ("tests/test_realcheck.py",),
     ),
 ]
 
