@@ -119,7 +119,7 @@ $(STAMP): pyproject.toml
 
 build/data/%/train.csv: | $(STAMP) $(FONTS)/.unpacked
 	$(call stage,[1/9] generating the embedded $* data set in build/data/$*)
-	$(PY) -m data.synth --out build/data/$* --preset $* --seed $(SEED)
+	$(PY) -m data.synth.generate --out build/data/$* --preset $* --seed $(SEED)
 
 ifneq ($(strip $(DATA)),)
 $(SOURCE)/train.csv:
@@ -171,14 +171,14 @@ step = $(if $(filter %/final,$*),[final] ,[$(1)/9] )
 
 %/boxcrops.npz: %/crops.npz %/detector/model.pt $(BOX_ERRORS) | $(STAMP)
 	$(call stage,$(call step,5)cropping the detector's boxes on the same pages into $@)
-	$(PY) -m submit.boxcrops --data $(DATASET) --crops $< --detector $*/detector/model.pt --out $@ --device $(DEVICE) \
+	$(PY) -m detect.boxcrops --data $(DATASET) --crops $< --detector $*/detector/model.pt --out $@ --device $(DEVICE) \
 		$(if $(BOX_ERRORS),--jitter $(BOX_ERRORS))
 
-# The split detector's box errors on the tune pages (submit.boxerrors): both runs' box crops also
+# The split detector's box errors on the tune pages (detect.boxerrors): both runs' box crops also
 # cut every true box once more, moved by one of them. JITTER=0: no such crops.
 $(WORK)/box_errors.npy: $(WORK)/detector/model.pt $(WORK)/split.json | $(STAMP)
 	$(call stage,[5/9] measuring the detector's box errors on the tune pages)
-	$(PY) -m submit.boxerrors --data $(DATASET) --split $(WORK)/split.json --detector $< --out $@ --device $(DEVICE)
+	$(PY) -m detect.boxerrors --data $(DATASET) --split $(WORK)/split.json --detector $< --out $@ --device $(DEVICE)
 
 .SECONDARY:  # keep every stage's file, even those only a pattern rule names
 
@@ -222,14 +222,14 @@ THRESHOLDS := $(WORK)/tune/thresholds.json
 TTA ?= $(if $(FAST),0,1)
 $(THRESHOLDS): $(MODELS) $(WORK)/split.json | $(STAMP)
 	$(call stage,[7/9] choosing the thresholds on the tune pages)
-	$(PY) -m submit.tune --data $(DATASET) --split $(WORK)/split.json --detector $(WORK)/detector/model.pt \
+	$(PY) -m submit.evaluation.tune --data $(DATASET) --split $(WORK)/split.json --detector $(WORK)/detector/model.pt \
 		--recognizer $(WORK)/recognizer/model.pt --out $(WORK)/tune --device $(DEVICE) $(if $(filter 1,$(TTA)),--tta)
 
 # --- results ------------------------------------------------------------------------------------
 
 $(WORK)/evaluate/evaluate.json: $(MODELS) $(THRESHOLDS) $(WORK)/split.json | $(STAMP)
 	$(call stage,[8/9] reading the held-out books end to end)
-	$(PY) -m submit.evaluate --data $(DATASET) --split $(WORK)/split.json --detector $(WORK)/detector/model.pt \
+	$(PY) -m submit.evaluation.evaluate --data $(DATASET) --split $(WORK)/split.json --detector $(WORK)/detector/model.pt \
 		--recognizer $(WORK)/recognizer/model.pt --thresholds $(THRESHOLDS) --out $(WORK)/evaluate --device $(DEVICE)
 
 $(WORK)/submission.csv: $(FINAL_MODELS) $(THRESHOLDS) | $(STAMP)
@@ -239,7 +239,7 @@ $(WORK)/submission.csv: $(FINAL_MODELS) $(THRESHOLDS) | $(STAMP)
 
 .PHONY: evaluate submission upload
 evaluate: $(WORK)/evaluate/evaluate.json
-	@$(PY) -c "import json, submit.evaluate as e; print(e.table(json.load(open('$<'))))"
+	@$(PY) -c "import json, submit.evaluation.evaluate as e; print(e.table(json.load(open('$<'))))"
 
 # A folder of annotated pages with no test pages (a book of your own) has no submission to write:
 # `make submission` stops after the held-out evaluation and says so.
@@ -256,7 +256,7 @@ REAL ?= ../shared/realpages
 .PHONY: realpages
 realpages: $(MODELS) $(THRESHOLDS) | $(STAMP)
 	$(call stage,reading the real pages in $(REAL) with the models in $(WORK))
-	$(PY) -m submit.evaluate --data $(REAL) --detector $(WORK)/detector/model.pt \
+	$(PY) -m submit.evaluation.evaluate --data $(REAL) --detector $(WORK)/detector/model.pt \
 		--recognizer $(WORK)/recognizer/model.pt --thresholds $(THRESHOLDS) --out $(WORK)/realpages --device $(DEVICE)
 
 # Transcriptions in reading order of page images (files or folders), with the run's models:
@@ -267,16 +267,16 @@ READ_OUT ?= $(WORK)/read
 read: $(FINAL_MODELS) $(THRESHOLDS) | $(STAMP)
 	@if [ -z "$(IMAGES)" ]; then echo "usage: make read IMAGES=folder/ [FAST=1] [READ_OUT=dir]" >&2; exit 2; fi
 	$(call stage,reading $(IMAGES) into $(READ_OUT))
-	$(PY) -m submit.read $(IMAGES) --detector $(FINAL)/detector/model.pt \
+	$(PY) -m submit.reading.read $(IMAGES) --detector $(FINAL)/detector/model.pt \
 		--recognizer $(FINAL)/recognizer/model.pt --thresholds $(THRESHOLDS) --out $(READ_OUT) --device $(DEVICE)
 
-# Leave one real book out (bench/realcheck.py): models from the FAST stand-in only, from the other
+# Leave one real book out (bench/experiments/realcheck.py): models from the FAST stand-in only, from the other
 # real books only, and from both (trained jointly: mix; pretrained and fine-tuned: finetune; the
 # detector mixed and the recognizer fine-tuned: both; and both-tuned, as `make submission EXTRA=` does,
 # with the detector's boxes, thresholds chosen on the tune page, and final models trained REFIT_EPOCHS
 # more epochs with the tune page (none with REFIT=0); both-plain
 # without rare-class renders), each read on every book of $(REAL); the tables are printed and
-# written to build/realcheck/realcheck.{json,csv}. REALCHECK_ARMS=... picks arms (bench/realfold.py);
+# written to build/realcheck/realcheck.{json,csv}. REALCHECK_ARMS=... picks arms (bench/experiments/realfold.py);
 # REALCHECK_JOBS=N reads N books at once, each in its own process (a GPU, or many cores). The
 # recognizer trains as `make submission`'s (RECOGNIZER_EPOCHS); the detector FAST=1's 4 epochs.
 REALCHECK_ARMS ?= standin real mix finetune both both-plain both-tuned
@@ -286,16 +286,16 @@ REALCHECK_RECOGNIZER ?= --width 32 --depth 0 --batch 64 --cap 100 --floor 20 --e
 .PHONY: realcheck
 realcheck: build/data/fast/train.csv | $(STAMP)
 	$(call stage,leaving one book of $(REAL) out at a time: $(REALCHECK_ARMS))
-	$(PY) bench/realcheck.py --real $(REAL) --standin build/data/fast --out build/realcheck --device $(DEVICE) \
+	$(PY) -m bench.experiments.realcheck --real $(REAL) --standin build/data/fast --out build/realcheck --device $(DEVICE) \
 		--jobs $(REALCHECK_JOBS) --arms $(REALCHECK_ARMS) --real-weight $(DATA_WEIGHT) --rare-below $(RARE_BELOW) --renders $(RENDERS) --prior $(PRIOR) --tta $(TTA) \
 		--refit $(if $(filter 1,$(REFIT)),$(REFIT_EPOCHS),0) --detector-args="$(REALCHECK_DETECTOR)" --recognizer-args="$(REALCHECK_RECOGNIZER)"
 
 # What each change for the competition F1 is worth, on the same held-out books with the same
-# detector (bench/ablation.py): the table in README, "What each change is worth".
+# detector (bench/experiments/ablation.py): the table in README, "What each change is worth".
 .PHONY: ablation
 ablation: $(WORK)/split.json $(WORK)/detector/model.pt $(WORK)/crops.npz | $(STAMP)
 	$(call stage,one change at a time on the held-out books of $(WORK))
-	$(PY) bench/ablation.py --data $(DATASET) --work $(WORK) --device $(DEVICE) --recognizer-args="$(RECOGNIZER_ARGS)"
+	$(PY) -m bench.experiments.ablation --data $(DATASET) --work $(WORK) --device $(DEVICE) --recognizer-args="$(RECOGNIZER_ARGS)"
 
 .PHONY: lr-find
 lr-find: $(WORK)/crops.npz | $(STAMP)

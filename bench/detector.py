@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from data.device import resolve_device
-from data.io import read_image
+from data.infra.device import resolve_device
+from data.infra.io import read_image
 from detect.offline import configure
 from detect.predict import Detector
 from detect.settings import DetectorConfig, fit_args

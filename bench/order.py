@@ -18,15 +18,15 @@ from pathlib import Path
 import numpy as np
 
 from data.annotations import read_annotations
-from data.classes import inventory
 from data.fonts import glyph_faces
-from data.layout import render
-from data.plan import PRESETS, plan
-from data.reading import true_order
-from data.synth import drawable, writer_for
+from data.synth.classes import inventory
+from data.synth.generate import drawable, writer_for
+from data.synth.layout import render
+from data.synth.plan import PRESETS, plan
+from data.truth_order import true_order
 from submit.cer import cer, edit_distance
-from submit.order import reading_order
-from submit.transcribe import ordered_truth, truth_text
+from submit.reading.order import reading_order
+from submit.reading.transcribe import ordered_truth, truth_text
 
 
 def generated(pages: int, scale: float, tables: bool) -> dict:

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from data.crops import CropSet
-from data.device import resolve_device
+from data.infra.device import resolve_device
 from recognize.config import Config
 from recognize.dataset import epoch_plan, prepare
 from recognize.loop import make_batch, train_step

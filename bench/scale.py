@@ -6,12 +6,12 @@ For each size N it generates N train pages of the ``full`` preset (and test page
 proportion as the competition's, 4,150 per 3,881) and runs every stage as its own subprocess of the
 project's command line, the way the Makefile does, in ``OUT/n<N>/`` (bench/scale_stages.py):
 
-    generate    python -m data.synth --out DATA --preset full --pages N --seed 0
+    generate    python -m data.synth.generate --out DATA --preset full --pages N --seed 0
     split       python -m data.split --data DATA --out W/split.json --seed 0
     crops       python -m data.crops --data DATA --split W/split.json --out W/crops.npz
     detector    python -m detect.train ... --device cpu  DETECTOR_ARGS of the Makefile, but --epochs 1
     recognizer  python -m recognize.train ... --device cpu  RECOGNIZER_ARGS of the Makefile, but --epochs 1
-    evaluate    python -m submit.evaluate ... --out W/evaluate --device cpu   (held-out pages)
+    evaluate    python -m submit.evaluation.evaluate ... --out W/evaluate --device cpu   (held-out pages)
     predict     python -m submit.predict ... --out W/submission.csv --device cpu   (test pages)
 
 Both trainings run one epoch: the per-epoch cost is what grows with the pages, and a full run
@@ -69,7 +69,7 @@ def main() -> int:
         "--sizes", type=sizes_arg, default=[50, 100, 200], help="train pages, e.g. 50,100,200"
     )
     parser.add_argument("--out", default="build/scale", help="folder for the table, logs and the runs")
-    parser.add_argument("--preset", default="full", help="data.synth preset to draw the pages from")
+    parser.add_argument("--preset", default="full", help="data.synth.generate preset to draw the pages from")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--keep", action="store_true", help="keep each size's data and work folders")
     args = parser.parse_args()
@@ -146,7 +146,7 @@ def main() -> int:
     print(report)
 
     # imported only now, so that the benchmark's own process stays small while it measures
-    from data.io import write_json, write_text
+    from data.infra.io import write_json, write_text
 
     write_text(out / "scale.csv", scale_report.csv_text(list(rows.values()), args.sizes))
     write_json(

@@ -53,7 +53,7 @@ def commands(
     detector_flags = [*detector_args.split(), "--epochs", "1"]
     recognizer_flags = [*recognizer_args.split(), "--epochs", "1"]
     return {
-        "generate": cli("data.synth", out=data, preset=preset, pages=size, seed=0),
+        "generate": cli("data.synth.generate", out=data, preset=preset, pages=size, seed=0),
         "split": cli("data.split", data=data, out=split, seed=0),
         "crops": cli("data.crops", data=data, split=split, out=crops),
         "detector": cli(
@@ -63,7 +63,12 @@ def commands(
             "recognize.train", *recognizer_flags, crops=crops, run=work / "recognizer", device=device
         ),
         "evaluate": cli(
-            "submit.evaluate", data=data, split=split, **models, out=work / "evaluate", device=device
+            "submit.evaluation.evaluate",
+            data=data,
+            split=split,
+            **models,
+            out=work / "evaluate",
+            device=device,
         ),
         "predict": cli("submit.predict", data=data, **models, out=work / "submission.csv", device=device),
     }
@@ -90,7 +95,7 @@ def page_counts(data: Path, work: Path) -> dict[str, int]:
 def full_counts(preset: str) -> tuple[dict[str, int], str]:
     """Page counts at the competition's size: the split (seed 0) of the preset's own full page plan."""
     code = (
-        "import json; from pathlib import Path; from data.plan import PRESETS, plan; "
+        "import json; from pathlib import Path; from data.synth.plan import PRESETS, plan; "
         "from data.fonts import glyph_faces; from data.split import split_books\n"
         f"p = PRESETS[{preset!r}]; train, test = plan(p, 0, len(glyph_faces(True)), Path('unused'))\n"
         "fit, held = split_books([j.image_id for j in train], 0.15, 0)\n"

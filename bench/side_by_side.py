@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from data.annotations import Annotations, read_annotations
-from data.io import image_size, read_image
+from data.infra.io import image_size, read_image
 
 
 def geometry(folder: Path, annotations: Annotations) -> dict[str, float]:

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data.errors import DataError, warn
 from data.formats import (
     BOX_COLUMNS,
     check_unique_ids,
@@ -24,7 +23,8 @@ from data.formats import (
     write_rows,
 )
 from data.geometry import clip_boxes
-from data.io import image_size
+from data.infra.errors import DataError, warn
+from data.infra.io import image_size
 
 
 def plural(n: int, noun: str) -> str:

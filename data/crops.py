@@ -13,13 +13,13 @@ import numpy as np
 from tqdm import tqdm
 
 from data.annotations import Annotations, load_train
-from data.errors import run_cli
-from data.io import atomic_path, read_image
+from data.infra.errors import run_cli
+from data.infra.io import atomic_path, read_image
+from data.infra.workers import fork_pool
 from data.sources import first_source, page_sources, source_names
-from data.workers import fork_pool
 
 SIZE = 32
-RENDERS = "renders"  # the crop source of font renders (data.renders)
+RENDERS = "renders"  # the crop source of font renders (data.synth.renders)
 
 
 def preprocess(region: np.ndarray) -> np.ndarray:
@@ -162,7 +162,7 @@ def make_crops(
     crops = build_crops(annotations, data / "train_images", None, pages, source_names(data))
     if rare_below <= 0:
         return crops, ""
-    from data.renders import rare_classes, render_crops
+    from data.synth.renders import rare_classes, render_crops
 
     rare = rare_classes(crops.unicodes[crops.real], rare_below)
     made, missing = render_crops(rare, renders, seed=seed)

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from fontTools.ttLib import TTFont
 
-from data.errors import DataError
-from data.io import write_text
+from data.infra.errors import DataError
+from data.infra.io import write_text
 
 # (package, file inside it): one Japanese gothic, then serif (Mincho-like), sans and Hei faces.
 PRINTED_FONTS = (

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data.errors import DataError
-from data.io import write_text
+from data.infra.errors import DataError
+from data.infra.io import write_text
 
 UNICODE_PATTERN = re.compile(r"U\+[0-9A-F]{4,6}")
 BOX_COLUMNS = ["image_id", "unicode", "x", "y", "w", "h"]

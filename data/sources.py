@@ -27,9 +27,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from data.annotations import load_train
-from data.errors import DataError, run_cli
 from data.formats import read_rows, read_translation, write_rows, write_translation
-from data.io import write_json
+from data.infra.errors import DataError, run_cli
+from data.infra.io import write_json
 
 MARK = "~"  # between an extra source's name and the page's own image_id
 SOURCES = "sources.json"

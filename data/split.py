@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from data.annotations import load_train, plural
-from data.errors import DataError, run_cli, warn
-from data.io import write_json
+from data.infra.errors import DataError, run_cli, warn
+from data.infra.io import write_json
 from data.sources import first_source
 
 
@@ -136,7 +136,7 @@ def tune_pages(split: dict[str, list[str]]) -> list[str]:
 def refit_split(split: dict[str, list[str]], holdout: bool = True) -> dict[str, list[str]]:
     """The split of the final models: every page fits and trains the detector, held-out books and
     tune pages included; none is held out (``holdout=False``: the held-out books stay held out, as
-    in ``bench/realcheck.py``). The tune pages still serve as the detector's validation pages
+    in ``bench/experiments/realcheck.py``). The tune pages still serve as the detector's validation pages
     (ultralytics wants some), so its metrics there are no longer unseen ones."""
     every, held = (split["fit"] + split["holdout"], []) if holdout else (split["fit"], split["holdout"])
     return {"fit": every, "holdout": held, "detector_train": every, "detector_valid": split["detector_valid"]}

@@ -13,8 +13,8 @@ from tqdm import tqdm
 
 from data.annotations import Annotations
 from data.balance import repeats
-from data.io import read_image
-from data.workers import fork_pool
+from data.infra.io import read_image
+from data.infra.workers import fork_pool
 from detect.tiles import Tiling, boxes_in_window, scaled
 
 

@@ -11,11 +11,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from data.checkpoint import load_checkpoint
-from data.device import resolve_device
-from data.errors import run_cli
 from data.formats import write_rows
-from data.io import read_ahead
+from data.infra.checkpoint import load_checkpoint
+from data.infra.device import resolve_device
+from data.infra.errors import run_cli
+from data.infra.io import read_ahead
 from detect.offline import configure
 from detect.tiles import Tiling, merge_tiles, scaled
 

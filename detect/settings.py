@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from data.annotations import Annotations
-from data.runs import input_path
+from data.infra.runs import input_path
 from data.sources import weights_record
 from detect.tiles import Tiling, derive_tiling
 
@@ -38,7 +38,7 @@ class DetectorConfig:
     def run_record(
         self, data: Path, split: str | Path, init: str | Path | None = None
     ) -> tuple[dict, dict[str, Path]]:
-        """The settings and input files of a run on ``data`` with ``split`` (see ``data.runs``).
+        """The settings and input files of a run on ``data`` with ``split`` (see ``data.infra.runs``).
 
         A model yaml that is a file is an input; an ultralytics model name is a setting. The
         sources' weights (``data.sources``) are settings; a model to start from (``init``) an input.

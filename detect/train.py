@@ -1,7 +1,7 @@
 """Train the YOLO character detector from a model yaml (no pretrained weights), resumable.
 
 The run folder is ultralytics' own (args.yaml, results.csv, results.png, weights/last.pt, plots)
-plus dataset/ (the converted pages), config.json and inputs.json (``data.runs``), tiling.json
+plus dataset/ (the converted pages), config.json and inputs.json (``data.infra.runs``), tiling.json
 and, once complete, model.pt: the best weights as a plain state dict with the model yaml and
 tiling, loadable with ``torch.load(weights_only=True)``.
 """
@@ -14,12 +14,12 @@ import shutil
 from pathlib import Path
 
 from data.annotations import load_train
-from data.checkpoint import load_checkpoint, save_checkpoint
-from data.cli import add_run_options, add_settings, settings_from
-from data.device import gpu_list, resolve_device
-from data.errors import run_cli
-from data.io import write_json
-from data.runs import open_run
+from data.infra.checkpoint import load_checkpoint, save_checkpoint
+from data.infra.cli import add_run_options, add_settings, settings_from
+from data.infra.device import gpu_list, resolve_device
+from data.infra.errors import run_cli
+from data.infra.io import write_json
+from data.infra.runs import open_run
 from data.sources import page_sources
 from detect.cache import available_memory, cache_policy
 from detect.dataset import build_dataset, page_copies

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from data.cli import add_run_options, add_settings
+from data.infra.cli import add_run_options, add_settings
 from recognize.dataset import GROUPS
 
 

@@ -17,7 +17,7 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from data.device import resolve_device
+from data.infra.device import resolve_device
 
 
 @dataclass(frozen=True)

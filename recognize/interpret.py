@@ -15,10 +15,10 @@ import torch
 import torch.nn.functional as F
 
 from data.crops import CropSet
-from data.device import resolve_device
-from data.errors import run_cli
 from data.formats import char_of, write_rows
-from data.runs import input_path
+from data.infra.device import resolve_device
+from data.infra.errors import run_cli
+from data.infra.runs import input_path
 from recognize.dataset import to_input
 from recognize.plots import crop_grid
 from recognize.predict import Recognizer

@@ -16,12 +16,12 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from data.cli import settings_from
 from data.crops import CropSet
-from data.device import resolve_device
-from data.errors import run_cli
 from data.formats import write_rows
-from data.io import write_json
+from data.infra.cli import settings_from
+from data.infra.device import resolve_device
+from data.infra.errors import run_cli
+from data.infra.io import write_json
 from recognize.config import Config, config_parser
 from recognize.dataset import epoch_plan, prepare, to_input
 from recognize.model import Arch, CharNet

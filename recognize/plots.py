@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.font_manager import FontProperties
 
 from data.fonts import label_font
-from data.io import atomic_path
+from data.infra.io import atomic_path
 
 
 def save(fig: plt.Figure, path: str | Path) -> None:

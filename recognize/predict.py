@@ -8,9 +8,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from data.checkpoint import load_checkpoint
 from data.crops import crop_page
-from data.device import resolve_device
+from data.infra.checkpoint import load_checkpoint
+from data.infra.device import resolve_device
 from recognize.dataset import to_input
 from recognize.model import Arch, CharNet
 

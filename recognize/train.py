@@ -1,6 +1,6 @@
 """Train the character CNN: AdamW + one-cycle, a checkpoint every epoch, resumable, plotted.
 
-The run folder holds config.json and inputs.json (``data.runs``), metrics.csv (epoch, train_loss,
+The run folder holds config.json and inputs.json (``data.infra.runs``), metrics.csv (epoch, train_loss,
 valid_loss, error_rate, lr, seconds), loss.png, split.npz, epoch-NN.pt, best.pt, last.pt (resume
 state) and, once the run is complete, model.pt (the best epoch) and the interpretation plots.
 """
@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from data.checkpoint import load_checkpoint, save_checkpoint
-from data.cli import settings_from
 from data.crops import CropSet
-from data.errors import DataError, run_cli
 from data.formats import write_rows
-from data.io import atomic_path
-from data.runs import open_run
+from data.infra.checkpoint import load_checkpoint, save_checkpoint
+from data.infra.cli import settings_from
+from data.infra.errors import DataError, run_cli
+from data.infra.io import atomic_path
+from data.infra.runs import open_run
 from data.split import tune_pages
 from recognize.config import Config, config_parser
 from recognize.dataset import prepare

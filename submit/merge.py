@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from data.errors import DataError, run_cli
 from data.formats import read_points, read_translation
+from data.infra.errors import DataError, run_cli
 from submit.submission import expected_pages, write_submission
 
 

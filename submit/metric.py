@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from data.annotations import read_annotations
-from data.errors import run_cli
 from data.formats import read_points
 from data.geometry import points_inside
+from data.infra.errors import run_cli
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 from data.fonts import label_font
 from data.formats import char_of
 from data.geometry import points_inside
-from data.io import atomic_path
+from data.infra.io import atomic_path
 from submit.metric import claimed
 from submit.pipeline import PageReading
 

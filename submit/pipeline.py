@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from data.errors import DataError
 from data.formats import BACKGROUND
 from data.geometry import centres
-from data.io import read_ahead, read_image, write_json
+from data.infra.errors import DataError
+from data.infra.io import read_ahead, read_image, write_json
 from detect.predict import Detector
 from recognize.predict import Recognizer
 from submit.views import crop_views
@@ -55,7 +55,7 @@ class PageReading:
 class Thresholds:
     """Which readings count: boxes the detector is ``conf`` sure of, classes the recognizer gives
     ``prob`` or more, never the background class; ``tta``: the recognizer reads several views of
-    each box (``submit.views``). ``submit.tune`` chooses the thresholds on the tune pages."""
+    each box (``submit.views``). ``submit.evaluation.tune`` chooses the thresholds on the tune pages."""
 
     conf: float = 0.25
     prob: float = 0.0
@@ -63,7 +63,7 @@ class Thresholds:
 
     @classmethod
     def load(cls, path: str | Path | None) -> Thresholds:
-        """thresholds.json (``submit.tune``); without a path the defaults."""
+        """thresholds.json (``submit.evaluation.tune``); without a path the defaults."""
         if path is None:
             return cls()
         saved = json.loads(Path(path).read_text())

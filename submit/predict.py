@@ -13,9 +13,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from data.annotations import read_annotations
-from data.errors import run_cli
 from data.formats import read_translation
-from data.io import image_size, read_image, write_json
+from data.infra.errors import run_cli
+from data.infra.io import image_size, read_image, write_json
 from submit.metric import score
 from submit.picture import draw_page
 from submit.pipeline import Pipeline, Thresholds, points_frame
@@ -35,7 +35,7 @@ def predict(
     """Write ``out`` (submission.csv) and return a summary (pages, points, seconds by stage, test F1).
 
     ``shard=(i, n)`` reads only every n-th test page from the i-th; ``submit.merge`` joins the parts.
-    ``thresholds``: thresholds.json from ``submit.tune`` (default: the detector's 0.25, no other).
+    ``thresholds``: thresholds.json from ``submit.evaluation.tune`` (default: the detector's 0.25, no other).
     """
     data, out = Path(data), Path(out)
     images = data / "test_images"
@@ -103,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         default=(0, 1),
         help="i/n: read every n-th test page from the i-th (0-based)",
     )
-    parser.add_argument("--thresholds", help="thresholds.json from submit.tune (default: confidence 0.25)")
+    parser.add_argument(
+        "--thresholds", help="thresholds.json from submit.evaluation.tune (default: confidence 0.25)"
+    )
     args = parser.parse_args(argv)
     summary = predict(
         args.data,

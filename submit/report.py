@@ -6,8 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from data.errors import DataError, run_cli
-from submit.evaluate import table
+from data.infra.errors import DataError, run_cli
+from submit.evaluation.evaluate import table
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from data.annotations import plural
-from data.errors import DataError, run_cli, warn
 from data.formats import format_labels, read_points, read_sample_submission, read_translation, write_rows
-from data.io import atomic_path, image_size
+from data.infra.errors import DataError, run_cli, warn
+from data.infra.io import atomic_path, image_size
 
 MAX_POINTS_PER_PAGE = 1200  # the competition's limit
 

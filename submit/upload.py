@@ -14,8 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from data.errors import DataError, run_cli
 from data.formats import read_translation
+from data.infra.errors import DataError, run_cli
 from submit.submission import expected_pages, validate_submission
 
 COMPETITION = "kuzushiji-recognition"

@@ -1,6 +1,6 @@
 """The views of a box the recognizer reads (test-time augmentation), their probabilities averaged.
 
-The detector's boxes miss the true ones by a few percent of their size (``submit.boxerrors``), so
+The detector's boxes miss the true ones by a few percent of their size (``detect.boxerrors``), so
 besides the box as found the recognizer may read it 5 % larger and 5 % smaller on every side, and
 moved by 5 % of its width or height left, right, up and down. On the default stand-in's tune pages
 this read 2.7 points more detected characters right (README, "Training for the competition F1").
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from data.crops import crop_page
-from submit.boxerrors import jitter
+from detect.boxerrors import jitter
 
 # Edge offsets (x0, y0, x1, y1) over the box's (w, h, w, h), after the box as found.
 VIEWS = np.array(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from data.synth import generate
+from data.synth.generate import generate
 
 
 @pytest.fixture(scope="session")

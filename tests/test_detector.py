@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from data.errors import DataError
+from data.infra.errors import DataError
 from detect.predict import Detector
 from detect.tiles import Tiling, boxes_in_window, derive_tiling, merge_tiles
 
@@ -62,7 +62,7 @@ def test_detections_are_the_network_s_tile_boxes_in_page_pixels(
 ) -> None:
     """The trained model on a 200 x 300 part of a page: one 100 x 150 tile at scale 0.5, so each
     page box is the network's tile box doubled, floored and ceiled, and clipped to the page."""
-    from data.io import read_image
+    from data.infra.io import read_image
     from detect.tiles import scaled
 
     detector = Detector.load(offline_detector["model"], "cpu", conf=1e-4)

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from data.device import gpu_list, resolve_device
-from data.errors import DataError
+from data.infra.device import gpu_list, resolve_device
+from data.infra.errors import DataError
 from detect.settings import DetectorConfig, fit_args, ultralytics_device
 
 

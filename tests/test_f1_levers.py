@@ -11,10 +11,10 @@ from data.annotations import load_train
 from data.balance import capped_size, prior_weights
 from data.crops import CropSet
 from data.formats import BACKGROUND
+from detect.boxcrops import box_crops, label_boxes
 from recognize.dataset import prepare
-from submit.boxcrops import box_crops, label_boxes
+from submit.evaluation.tune import CONFS, PROBS, best, grid_f1
 from submit.pipeline import PageReading, Thresholds
-from submit.tune import CONFS, PROBS, best, grid_f1
 
 
 def crop_set(pages: list[str], unicodes: list[str], sources: list[str] | None = None) -> CropSet:
@@ -165,8 +165,8 @@ def test_the_grid_scores_every_pair_and_the_best_is_the_lowest_of_the_highest_f1
 def test_tuning_reads_only_the_tune_pages_and_its_f1_is_the_pipelines(
     tiny_data: Path, tiny_split: Path, offline_detector: dict, tiny_recognizer: Path, tmp_path: Path
 ) -> None:
-    from submit.evaluate import evaluate
-    from submit.tune import tune
+    from submit.evaluation.evaluate import evaluate
+    from submit.evaluation.tune import tune
 
     result = tune(tiny_data, tiny_split, offline_detector["model"], tiny_recognizer, tmp_path / "tune", "cpu")
     split = json.loads(tiny_split.read_text())
@@ -228,7 +228,7 @@ def test_a_refit_starts_from_the_split_recognizer_and_trains_on_every_crop(
 
     import torch
 
-    from data.runs import input_path
+    from data.infra.runs import input_path
     from recognize.train import main
 
     run = tmp_path / "final"
@@ -247,7 +247,7 @@ def test_a_refit_starts_from_the_split_recognizer_and_trains_on_every_crop(
 def test_confusions_count_found_characters_read_as_another_class() -> None:
     import pandas as pd
 
-    from submit.confusions import confusion_pairs
+    from submit.evaluation.confusions import confusion_pairs
 
     page = pd.DataFrame(
         {
@@ -273,7 +273,7 @@ def test_confusions_count_found_characters_read_as_another_class() -> None:
 
 
 def test_box_errors_are_edge_offsets_over_the_true_size_and_jitter_undoes_them() -> None:
-    from submit.boxerrors import jitter, relative_errors
+    from detect.boxerrors import jitter, relative_errors
 
     truth = np.array([[10, 20, 10, 20], [0, 0, 4, 8]])
     detected = np.array([[8, 22, 14, 20], [1, 0, 4, 8]])
@@ -296,7 +296,7 @@ def test_jittered_true_boxes_join_the_box_crops_with_their_own_class_and_sample(
     moved = box_crops(tiny_data, crops, ListedDetector(none), errors=np.array([[-0.5, -0.5, 0.5, 0.5]]))
     assert moved.unicodes[len(crops) :].tolist() == crops.unicodes.tolist()
     from data.crops import crop_page
-    from data.io import read_image
+    from data.infra.io import read_image
 
     first = pages[0]
     x, y, w, h = load_train(tiny_data, report=False).page_boxes()[first][["x", "y", "w", "h"]].to_numpy().T
@@ -310,7 +310,7 @@ def test_jittered_true_boxes_join_the_box_crops_with_their_own_class_and_sample(
 
 
 def test_accuracy_on_the_true_boxes_of_the_detected_characters_only(tiny_data: Path) -> None:
-    from submit.losses import accuracy_on_true_boxes
+    from submit.evaluation.losses import accuracy_on_true_boxes
 
     page_id, page = next(iter(load_train(tiny_data, report=False).page_boxes().items()))
     page = page.iloc[:4]

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from data.annotations import Quirks, read_annotations, write_annotations
-from data.errors import DataError
 from data.formats import read_points, read_sample_submission, read_translation, write_rows, write_translation
-from data.io import image_size
+from data.infra.errors import DataError
+from data.infra.io import image_size
 
 
 def test_round_trip_is_byte_identical(tiny_data: Path, tmp_path: Path) -> None:

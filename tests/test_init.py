@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from data.checkpoint import load_checkpoint
 from data.crops import CropSet
+from data.infra.checkpoint import load_checkpoint
 from recognize.config import Config
 from recognize.model import Arch, CharNet
 from recognize.schedule import start_from

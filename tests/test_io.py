@@ -5,8 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
-from data.errors import DataError
-from data.io import read_ahead
+from data.infra.errors import DataError
+from data.infra.io import read_ahead
 
 
 def test_pages_read_ahead_come_in_order_and_errors_at_their_place(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 import numpy as np
 
 from data.annotations import boxes_frame
-from submit.losses import bucket, page_losses, shortfall
+from submit.evaluation.losses import bucket, page_losses, shortfall
 from submit.pipeline import PageReading
 
 

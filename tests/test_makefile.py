@@ -27,7 +27,10 @@ def test_extra_joins_the_sources_and_fine_tunes_the_extras_recognizer(tmp_path: 
     own, joint = "--run-dir build/standin/recognizer ", "--run-dir build/book+standin/recognizer "
     assert own in out and out.index(own) < out.index(joint)  # the extra's own recognizer, trained first
     assert "--init build/standin/recognizer/model.pt" in out
-    assert f"-m submit.evaluate --data {union} " in out and f"-m submit.predict --data {union} " in out
+    assert (
+        f"-m submit.evaluation.evaluate --data {union} " in out
+        and f"-m submit.predict --data {union} " in out
+    )
 
 
 def test_without_extra_the_data_is_read_as_it_is(tmp_path: Path) -> None:
@@ -47,7 +50,7 @@ def test_without_extra_the_data_is_read_as_it_is(tmp_path: Path) -> None:
 def test_data_without_test_pages_stops_after_the_held_out_books(tmp_path: Path) -> None:
     (tmp_path / "train.csv").write_text("image_id,labels\n")
     out = dry_run("submission", f"DATA={tmp_path}")
-    assert f"-m submit.evaluate --data {tmp_path} " in out and "submit.predict" not in out
+    assert f"-m submit.evaluation.evaluate --data {tmp_path} " in out and "submit.predict" not in out
     assert f"-m submit.report --work build/{tmp_path.name} --no-test" in out
     assert "--no-test" not in dry_run("submission")  # the embedded data always has test pages
 
@@ -65,19 +68,20 @@ def test_the_recognizer_learns_from_the_detectors_boxes_and_the_thresholds_come_
     data, work = kaggle_folder(tmp_path)
     out = dry_run("submission", f"DATA={data}")
     errors = (
-        f"-m submit.boxerrors --data {data} --split {work}/split.json --detector {work}/detector/model.pt "
+        f"-m detect.boxerrors --data {data} --split {work}/split.json --detector {work}/detector/model.pt "
     )
     assert errors + f"--out {work}/box_errors.npy" in out
-    boxes = f"-m submit.boxcrops --data {data} --crops {work}/crops.npz --detector {work}/detector/model.pt "
+    boxes = f"-m detect.boxcrops --data {data} --crops {work}/crops.npz --detector {work}/detector/model.pt "
     assert boxes + f"--out {work}/boxcrops.npz" in out and f"--jitter {work}/box_errors.npy\n" in out
     assert out.index(errors) < out.index(boxes)
     train = f"-m recognize.train --crops {work}/boxcrops.npz --split {work}/split.json "
     assert train + f"--run-dir {work}/recognizer " in out
-    tune = f"-m submit.tune --data {data} --split {work}/split.json --detector {work}/detector/model.pt"
+    tune = f"-m submit.evaluation.tune --data {data} --split {work}/split.json "
+    tune += f"--detector {work}/detector/model.pt"
     assert tune in out and f"--recognizer {work}/recognizer/model.pt --out {work}/tune " in out
     thresholds = f"--thresholds {work}/tune/thresholds.json"
     assert f"--recognizer {work}/recognizer/model.pt {thresholds} --out {work}/evaluate " in out
-    assert out.index(boxes) < out.index(train) < out.index(tune) < out.index("-m submit.evaluate")
+    assert out.index(boxes) < out.index(train) < out.index(tune) < out.index("-m submit.evaluation.evaluate")
     assert f"--crops {work}/crops.npz --split" in dry_run("submission", f"DATA={data}", "BOX_CROPS=0")
     assert "boxerrors" not in dry_run("submission", f"DATA={data}", "JITTER=0")
 
@@ -98,7 +102,9 @@ def test_the_submission_is_written_by_models_refit_on_every_page(tmp_path: Path)
     assert "--epochs 4 --init" in dry_run("submission", f"DATA={data}", "REFIT_EPOCHS=4")
     predict = f"-m submit.predict --data {data} --detector {final}/detector/model.pt"
     assert predict in out and f"--recognizer {final}/recognizer/model.pt --thresholds {work}/tune/" in out
-    assert out.index("-m submit.evaluate") < out.index(refit)  # held-out books are read by the split's models
+    assert out.index("-m submit.evaluation.evaluate") < out.index(
+        refit
+    )  # held-out books are read by the split's models
     quick = dry_run("submission", f"DATA={data}", "FAST=1")
     assert f"{final}/" not in quick
     assert f"-m submit.predict --data {data} --detector {work}/detector/" in quick

@@ -30,11 +30,11 @@ from known_cases import (
 
 from data.annotations import read_annotations
 from data.crops import crop_page
-from data.errors import DataError
 from data.formats import read_points, read_translation, write_rows
-from data.io import read_image
+from data.infra.errors import DataError
+from data.infra.io import read_image
 from recognize.predict import Recognizer
-from submit.evaluate import evaluate
+from submit.evaluation.evaluate import evaluate
 from submit.merge import merge
 from submit.metric import Score, score
 from submit.pipeline import Pipeline, Thresholds, points_frame

@@ -8,10 +8,10 @@ import pytest
 
 from data.annotations import read_annotations
 from data.fonts import brush_faces
-from data.reading import READING_ORDER, column_numbers, read_reading_order, true_order
+from data.truth_order import READING_ORDER, column_numbers, read_reading_order, true_order
 from submit.cer import cer, edit_distance
-from submit.order import reading_order
-from submit.transcribe import ordered_truth, reading_scores, truth_text
+from submit.reading.order import reading_order
+from submit.reading.transcribe import ordered_truth, reading_scores, truth_text
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "realpages"
 

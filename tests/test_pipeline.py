@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from data.annotations import read_annotations
-from data.errors import DataError
 from data.formats import read_points, read_sample_submission
+from data.infra.errors import DataError
 from detect.predict import Detector
 from recognize.predict import Recognizer
-from submit.evaluate import evaluate, table
+from submit.evaluation.evaluate import evaluate, table
 from submit.metric import Score, score
 from submit.pipeline import PageReading, Pipeline, points_frame
 from submit.predict import predict
@@ -62,7 +62,7 @@ def test_held_out_evaluation(
 def test_report_of_data_without_test_pages_gives_the_held_out_books(
     tiny_data: Path, tiny_split: Path, offline_detector: dict, tiny_recognizer: Path, tmp_path: Path, capsys
 ) -> None:
-    from data.errors import DataError
+    from data.infra.errors import DataError
     from submit.report import main as report
 
     model = offline_detector["model"]

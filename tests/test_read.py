@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from submit.order import reading_order
 from submit.pipeline import PageReading
-from submit.read import main as read_main
-from submit.transcribe import page_record
-from submit.viewer import ViewerPage, embedded_jpeg, write_viewer
+from submit.reading.order import reading_order
+from submit.reading.read import main as read_main
+from submit.reading.transcribe import page_record
+from submit.reading.viewer import ViewerPage, embedded_jpeg, write_viewer
 
 
 def png_header(path: Path, width: int, height: int) -> None:

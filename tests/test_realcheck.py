@@ -2,7 +2,6 @@
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,9 +20,8 @@ needs_real = pytest.mark.skipif(not (REAL / "train.csv").is_file(), reason=f"no 
 def test_tiny_realcheck_reads_the_left_out_real_book_only(
     tiny_data: Path, offline_detector: dict, tiny_recognizer: Path, tmp_path: Path
 ) -> None:
-    sys.path.insert(0, str(ROOT))  # bench/ is not an installed package
-    from bench.realcheck import bucket_table, run, table
-    from bench.realplan import Plan
+    from bench.experiments.realcheck import bucket_table, run, table
+    from bench.experiments.realplan import Plan
 
     plan = Plan(
         real=REAL,
@@ -109,9 +107,8 @@ def test_tiny_realcheck_reads_the_left_out_real_book_only(
 
 
 def test_stand_in_models_are_trained_only_for_the_arms_that_use_them(tiny_data: Path, tmp_path: Path) -> None:
-    sys.path.insert(0, str(ROOT))
-    from bench.realfold import standin_models
-    from bench.realplan import Plan
+    from bench.experiments.realfold import standin_models
+    from bench.experiments.realplan import Plan
 
     recognizer = Config(epochs=1, batch=64, cap=10, floor=2, width=8, depth=0, valid=0.1)
     detector = DetectorConfig(epochs=1, imgsz=160, page_scale=0.05, overlap=32, batch=8, workers=0, mosaic=0)
@@ -123,10 +120,9 @@ def test_stand_in_models_are_trained_only_for_the_arms_that_use_them(tiny_data: 
 
 
 def test_books_read_in_processes_keep_the_workers_data_error(tmp_path: Path) -> None:
-    sys.path.insert(0, str(ROOT))
-    from bench.realcheck import folds
-    from bench.realplan import Plan
-    from data.errors import DataError
+    from bench.experiments.realcheck import folds
+    from bench.experiments.realplan import Plan
+    from data.infra.errors import DataError
 
     missing = tmp_path / "nowhere"
     with pytest.raises(DataError, match=re.escape(f"{missing / 'unicode_translation.csv'}: file not found")):

@@ -9,8 +9,8 @@ import pytest
 
 from data.annotations import Quirks, read_annotations, report_quirks
 from data.crops import build_crops
-from data.errors import DataError
 from data.formats import read_translation
+from data.infra.errors import DataError
 from data.split import book_of
 from data.split import main as split_main
 
@@ -176,7 +176,7 @@ def test_detector_and_pipeline_read_real_pages_of_real_size(
     offline_detector: dict, tiny_recognizer: Path, tmp_path: Path
 ) -> None:
     from detect.predict import Detector
-    from submit.evaluate import evaluate
+    from submit.evaluation.evaluate import evaluate
 
     detector = Detector.load(offline_detector["model"], "cpu", conf=1e-3)
     page = cv2.imread(str(REAL / "train_images" / "100241706_00005_1.jpg"))

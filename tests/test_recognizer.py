@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from data.checkpoint import load_checkpoint
 from data.crops import CropSet
-from data.errors import DataError
+from data.infra.checkpoint import load_checkpoint
+from data.infra.errors import DataError
 from recognize import train as training
 from recognize.augment import augment
 from recognize.config import Config

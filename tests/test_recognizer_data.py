@@ -3,7 +3,7 @@ import pytest
 
 from data.balance import balance
 from data.crops import SIZE, crop_page, preprocess
-from data.errors import DataError
+from data.infra.errors import DataError
 from data.split import book_of, split_books
 from recognize.dataset import split_crops
 

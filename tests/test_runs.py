@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from data.errors import DataError
-from data.runs import fingerprint, input_path, open_run
+from data.infra.errors import DataError
+from data.infra.runs import fingerprint, input_path, open_run
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_a_moved_run_folder_resumes(tmp_path: Path, inputs: dict[str, Path]) -> 
 def test_the_same_checkpoint_saved_twice_is_the_same_file(tmp_path: Path) -> None:
     import torch
 
-    from data.checkpoint import save_checkpoint
+    from data.infra.checkpoint import save_checkpoint
 
     payload = {"state_dict": {"w": torch.arange(6.0).reshape(2, 3)}, "classes": ["U+3042"], "epoch": 3}
     save_checkpoint(tmp_path / "a.pt", payload)

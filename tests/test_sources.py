@@ -11,10 +11,10 @@ import torch
 
 from data.balance import balance
 from data.crops import CropSet, make_crops
-from data.errors import DataError
-from data.renders import rare_classes, render_crops
+from data.infra.errors import DataError
 from data.sources import combine, page_sources, parse_source, read_sources, source_names
 from data.split import book_of, make_split
+from data.synth.renders import rare_classes, render_crops
 from detect.dataset import page_copies
 from recognize.dataset import prepare
 

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data.errors import DataError
 from data.formats import read_points, read_translation
+from data.infra.errors import DataError
 from submit.submission import MAX_POINTS_PER_PAGE, expected_pages, validate_submission, write_submission
 
 

@@ -7,15 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data import synth
 from data.annotations import read_annotations
-from data.classes import HENTAIGANA, REPEAT_MARK, inventory, real_counts
 from data.fonts import brush_faces, coverage, glyph_faces, label_font, printed_faces
 from data.formats import read_sample_submission, read_translation
-from data.glyphs import ink_box
-from data.io import read_image
-from data.plan import PRESETS, pages_of, plan
-from data.synth import generate
+from data.infra.io import read_image
+from data.synth import generate as synth
+from data.synth.classes import HENTAIGANA, REPEAT_MARK, inventory, real_counts
+from data.synth.generate import generate
+from data.synth.glyphs import ink_box
+from data.synth.plan import PRESETS, pages_of, plan
 
 
 def digest(folder: Path) -> dict[str, str]:
@@ -173,7 +173,7 @@ def test_without_brush_fonts_the_printed_faces_are_used(tmp_path: Path) -> None:
 
 
 def test_table_pages_are_ruled_rows_of_short_columns() -> None:
-    from data.layout import bands
+    from data.synth.layout import bands
 
     style = replace(plan(PRESETS["tiny"], 0, 6, Path("unused"))[0][0].style, table=True)
     canvas = np.zeros((1000, 600), np.float32)

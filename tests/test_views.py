@@ -88,7 +88,7 @@ def test_the_views_are_saved_with_the_thresholds(tmp_path: Path) -> None:
 
 
 def test_true_boxes_are_read_in_the_same_views_as_the_detected(tiny_data: Path) -> None:
-    from submit.losses import accuracy_on_true_boxes
+    from submit.evaluation.losses import accuracy_on_true_boxes
 
     page_id, boxes = next(iter(load_train(tiny_data, report=False).page_boxes().items()))
     boxes = boxes.iloc[:4]
@@ -108,8 +108,8 @@ def test_true_boxes_are_read_in_the_same_views_as_the_detected(tiny_data: Path) 
 def test_tuning_with_views_saves_them_and_evaluation_reads_with_them(
     tiny_data: Path, tiny_split: Path, offline_detector: dict, tiny_recognizer: Path, tmp_path: Path
 ) -> None:
-    from submit.evaluate import evaluate
-    from submit.tune import tune
+    from submit.evaluation.evaluate import evaluate
+    from submit.evaluation.tune import tune
 
     detector = offline_detector["model"]
     result = tune(tiny_data, tiny_split, detector, tiny_recognizer, tmp_path / "tune", "cpu", tta=True)

@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 SCRIPT = """
 import cv2, numpy as np
-from data.workers import fork_pool
+from data.infra.workers import fork_pool
 
 def blur(seed):
     image = np.random.default_rng(seed).integers(0, 255, (1500, 1500), dtype=np.uint8)

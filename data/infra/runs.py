@@ -16,8 +16,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from data.errors import DataError
-from data.io import write_json
+from data.infra.errors import DataError
+from data.infra.io import write_json
 
 CHUNK = 1 << 20
 

@@ -1,4 +1,4 @@
-"""What ``bench/realcheck.py`` trains: the plan (sources, weights, model settings) and the arms."""
+"""What ``bench.experiments.realcheck`` trains: the plan (sources, weights, model settings) and the arms."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class Arm(NamedTuple):
     fine-tuned on the real books); ``renders``: the recognizer also gets rare-class renders;
     ``tuned``: it also learns the arm's detector's boxes, draws classes by the plan's prior and
     validates on the tune page, where the thresholds are chosen; then both models refit with the
-    tune page (``Plan.refit``, ``bench.realfold.final_models``): ``make submission``'s recipe."""
+    tune page (``Plan.refit``, ``bench.experiments.realfold.final_models``): ``make submission``'s recipe."""
 
     detector: str
     recognizer: str

@@ -1,4 +1,4 @@
-"""The columns of one block of text (see ``submit.order``): right to left, each top to bottom.
+"""The columns of one block of text (see ``submit.reading.order``): right to left, each top to bottom.
 
 Characters are chained into pieces, each to the nearest one below it that lines up with it, so
 slanted and wavy columns stay whole. The block's slant, the median slope of those links, is taken

@@ -1,4 +1,4 @@
-"""One held-out real book of ``bench/realcheck.py``: its data, the models of each arm, their readings."""
+"""One held-out real book of ``bench.experiments.realcheck``: its data, each arm's models, their readings."""
 
 from __future__ import annotations
 
@@ -9,19 +9,19 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.realplan import ARMS, KINDS, Arm, Plan
+from bench.experiments.realplan import ARMS, KINDS, Arm, Plan
 from data.annotations import load_train
 from data.crops import CropSet, build_crops, make_crops
-from data.io import write_json
+from data.infra.io import write_json
 from data.split import make_split, refit_split
+from detect.boxcrops import box_crops
+from detect.boxerrors import measure
 from detect.predict import Detector
 from detect.train import train as train_detector
 from recognize.predict import Recognizer
 from recognize.train import train as train_recognizer
-from submit.boxcrops import box_crops
-from submit.boxerrors import measure
-from submit.evaluate import evaluate
-from submit.tune import tune
+from submit.evaluation.evaluate import evaluate
+from submit.evaluation.tune import tune
 
 BUCKETS = {"0": (0, 0), "1-9": (1, 9), "10+": (10, 10**9)}  # real training samples of a class
 

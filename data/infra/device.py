@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from data.errors import DataError
+from data.infra.errors import DataError
 
 
 def resolve_device(name: str = "auto") -> torch.device:

@@ -1,9 +1,9 @@
 """A page's reading as text in reading order, as a record of every character, and scored against the truth.
 
 The transcription holds each column's characters top to bottom, columns right to left with a
-line break between them; side readings are left out (``submit.order``). Its character error rate
+line break between them; side readings are left out (``submit.reading.order``). Its character error rate
 (``submit.cer``) is measured against the true text in its true order: the generator's
-reading_order.csv, or the annotation file's own order where there is none (``data.reading``).
+reading_order.csv, or the annotation file's own order where there is none (``data.truth_order``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pandas as pd
 
 from data.formats import char_of
 from submit.cer import cer
-from submit.order import PageOrder, reading_order
 from submit.pipeline import PageReading
+from submit.reading.order import PageOrder, reading_order
 
 
 def chars_of(codes: Iterable[str]) -> list[str]:
@@ -60,7 +60,7 @@ def page_record(reading: PageReading, order: PageOrder | None = None) -> dict:
 
 
 def truth_text(page: pd.DataFrame, order: np.ndarray) -> str:
-    """A page's true text: its boxes' characters in ``order`` (row, column per box, ``data.reading``).
+    """A page's true text: its boxes' characters in ``order`` (row, column per box, ``data.truth_order``).
 
     A line break separates columns where they are known (column ≥ 0).
     """
@@ -84,7 +84,7 @@ def reading_scores(
 ) -> dict:
     """CER of the pages' transcriptions (``texts``), and of their true boxes ordered by our code.
 
-    Both against the true text in its true order; ``orders`` as ``data.reading.true_order``.
+    Both against the true text in its true order; ``orders`` as ``data.truth_order.true_order``.
     """
     truths = {i: truth_text(pages[i], orders[i]) for i in texts}
     return {

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from data.annotations import load_train
-from data.errors import run_cli, warn
 from data.geometry import centre_owner, xyxy
-from data.io import atomic_path, read_ahead
+from data.infra.errors import run_cli, warn
+from data.infra.io import atomic_path, read_ahead
 from data.split import tune_pages
 from detect.predict import Detector
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from data.glyphs import smooth_field
+from data.synth.glyphs import smooth_field
 
 
 def paper(

@@ -6,7 +6,7 @@ a page of a crop cache is cut like a true box and labelled with the class of the
 lies in (the competition's rule: what a point there scores as), or ``data.formats.BACKGROUND`` when
 it lies in none, so the pipeline can drop such boxes. A labelled crop shares the sample id of its
 true box; a background crop gets a new one. Each keeps its page's source and weight. With box
-errors measured on the tune pages (``submit.boxerrors``), each true box is also cut once moved by
+errors measured on the tune pages (``detect.boxerrors``), each true box is also cut once moved by
 an error drawn from them, as a box of a book the detector never saw would be.
 """
 
@@ -22,12 +22,12 @@ from tqdm import tqdm
 
 from data.annotations import load_train
 from data.crops import RENDERS, CropSet, crop_page
-from data.errors import DataError, run_cli
 from data.formats import BACKGROUND
 from data.geometry import centres, points_inside
-from data.io import read_ahead
+from data.infra.errors import DataError, run_cli
+from data.infra.io import read_ahead
+from detect.boxerrors import jitter
 from detect.predict import Detector
-from submit.boxerrors import jitter
 
 
 def label_boxes(truth: np.ndarray, boxes: np.ndarray) -> np.ndarray:
@@ -46,7 +46,7 @@ def box_crops(
     chunk: int = 8,
 ) -> CropSet:
     """Crops of the detector's boxes on the pages of ``crops`` (not its renders), labelled by the
-    truth; with ``errors`` also each true box jittered by one of them (``submit.boxerrors``)."""
+    truth; with ``errors`` also each true box jittered by one of them (``detect.boxerrors``)."""
     data = Path(data)
     cut = np.flatnonzero(crops.sources != RENDERS)
     by_page = pd.Series(cut).groupby(crops.pages[cut], sort=False).apply(np.asarray).to_dict()
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--detector", required=True, help="detector model.pt")
     parser.add_argument("--out", required=True, help="the cache's crops and the detector's, .npz")
     parser.add_argument(
-        "--jitter", help="box errors .npy (submit.boxerrors): cut every true box once more, moved"
+        "--jitter", help="box errors .npy (detect.boxerrors): cut every true box once more, moved"
     )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)

@@ -1,7 +1,7 @@
 """Synthetic help for rare classes: distorted font renders cut and binarized like real crops.
 
 A class with few real samples gets ``per_class`` renders from the generator's own machinery: a
-face that draws it (``data.fonts``), written in a random hand (``data.glyphs.write``: warp, slant,
+face that draws it (``data.fonts``), written in a random hand (``data.synth.glyphs.write``: warp, slant,
 shear, aspect, stroke weight), laid on paper with noise, cut at its tight ink box as the
 annotations are, then binarized, padded and resized by ``data.crops.preprocess``. They join the
 crop cache as the source ``renders``; they never validate the recognizer.
@@ -15,7 +15,7 @@ import numpy as np
 
 from data.crops import RENDERS, SIZE, CropSet, preprocess
 from data.fonts import coverage, glyph_faces
-from data.glyphs import GlyphBank, ink_box, random_hand, write
+from data.synth.glyphs import GlyphBank, ink_box, random_hand, write
 
 
 def render_one(bank: GlyphBank, face: int, char: str, rng: np.random.Generator) -> np.ndarray:

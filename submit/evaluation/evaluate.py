@@ -3,7 +3,7 @@
 Reports, in one table and evaluate.json: the detector's centre-hit recall (and IoU-0.5 precision
 and recall), the recognizer's accuracy on the characters the detector found, the competition
 F1 with its precision and recall, and the character error rate of the transcriptions in reading
-order and of the ordering alone (``submit.transcribe``); draws pictures of held-out pages with
+order and of the ordering alone (``submit.reading.transcribe``); draws pictures of held-out pages with
 mistakes marked and of the commonest confusions, and writes the page viewer, viewer.html.
 """
 
@@ -17,19 +17,19 @@ from pathlib import Path
 import numpy as np
 
 from data.annotations import load_train
-from data.errors import DataError, run_cli
 from data.geometry import centre_owner, iou_matches
-from data.io import read_image, write_json
-from data.reading import true_order
+from data.infra.errors import DataError, run_cli
+from data.infra.io import read_image, write_json
+from data.truth_order import true_order
 from submit.cer import cer
-from submit.confusions import draw_confusions
-from submit.losses import accuracy_on_true_boxes, shortfall
+from submit.evaluation.confusions import draw_confusions
+from submit.evaluation.losses import accuracy_on_true_boxes, shortfall
 from submit.metric import score
-from submit.order import reading_order
 from submit.picture import draw_page
 from submit.pipeline import Pipeline, Thresholds, points_frame
-from submit.transcribe import chars_of, reading_scores, truth_text
-from submit.viewer import ViewerPage, embedded_jpeg, write_viewer
+from submit.reading.order import reading_order
+from submit.reading.transcribe import chars_of, reading_scores, truth_text
+from submit.reading.viewer import ViewerPage, embedded_jpeg, write_viewer
 
 
 def evaluate(
@@ -46,7 +46,7 @@ def evaluate(
     """Run the pipeline on the split's held-out pages; write evaluate.json, pictures/ and viewer.html.
 
     Without a split every page of ``data`` is read: an outside set no model saw, such as real pages.
-    ``thresholds``: thresholds.json from ``submit.tune`` (default: the detector's 0.25, no other).
+    ``thresholds``: thresholds.json from ``submit.evaluation.tune`` (default: the detector's 0.25, no other).
     """
     data, out = Path(data), Path(out)
     truth = load_train(data, report=False)
@@ -168,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recognizer", required=True)
     parser.add_argument("--out", required=True, help="folder for evaluate.json and pictures/")
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--thresholds", help="thresholds.json from submit.tune (default: confidence 0.25)")
+    parser.add_argument(
+        "--thresholds", help="thresholds.json from submit.evaluation.tune (default: confidence 0.25)"
+    )
     args = parser.parse_args(argv)
     result = evaluate(
         args.data,

@@ -1,17 +1,18 @@
 """What each change for the competition F1 is worth: the pipeline as it was, then one change at a time.
 
-python bench/ablation.py --data build/data/default --work build/default [--recognizer-args="..."]
+python -m bench.experiments.ablation --data build/data/default --work build/default [--recognizer-args="..."]
 
 Every arm reads the same held-out books with the same detector (``--work``/detector), so the rows
 differ only in the recognizer's training and in the thresholds:
 - ``before``: true-box crops, 30 % of them (by sample) kept back to validate, detector confidence 0.25;
 - ``+ tune pages``: the tune pages (``data.split.tune_pages``) validate instead, every other crop trains;
-- ``+ detector's boxes``: the detector's own boxes on the same pages train too (``submit.boxcrops``),
+- ``+ detector's boxes``: the detector's own boxes on the same pages train too (``detect.boxcrops``),
   boxes with no character as the background class;
-- ``+ thresholds``: detector confidence and recognizer probability chosen on the tune pages (``submit.tune``);
+- ``+ thresholds``: detector confidence and recognizer probability chosen on the tune pages
+  (``submit.evaluation.tune``);
 - ``+ class prior``: classes drawn by count ** 0.5 instead of capped and floored;
 - ``+ box jitter``: every true box also cut once more, moved by a box error the detector made on
-  the tune pages (``submit.boxerrors``).
+  the tune pages (``detect.boxerrors``).
 Run time is the recognizer's training (its metrics.csv) plus the tuning and the held-out reading.
 Every run resumes or is reused. Writes ablation.json and ablation.md in ``--work``/ablation.
 """
@@ -21,25 +22,22 @@ from __future__ import annotations
 import argparse
 import csv
 import shlex
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from data.cli import add_settings, settings_from
 from data.crops import CropSet
-from data.errors import run_cli
-from data.io import write_json, write_text
+from data.infra.cli import add_settings, settings_from
+from data.infra.errors import run_cli
+from data.infra.io import write_json, write_text
+from detect.boxcrops import box_crops
+from detect.boxerrors import measure
 from detect.predict import Detector
 from recognize.config import Config
 from recognize.train import train
-from submit.boxcrops import box_crops
-from submit.boxerrors import measure
-from submit.evaluate import evaluate
-from submit.tune import tune
+from submit.evaluation.evaluate import evaluate
+from submit.evaluation.tune import tune
 
 
 class Arm(NamedTuple):

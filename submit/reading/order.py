@@ -5,7 +5,7 @@ is left out of the text. The rest is cut into blocks (an XY cut): a gap in the b
 coverage much wider than the gaps between columns is a gutter (a two-page spread: the right page
 is read first); a gap across a whole block, either crossed by several columns or much wider than
 the gaps between characters, is a break between rows of a table (the top one first).
-Each block's columns come from ``submit.columns``, which copes with slanted, wavy and ragged
+Each block's columns come from ``submit.reading.columns``, which copes with slanted, wavy and ragged
 columns. Lengths are in units of the page's median character size ``s`` (the median of the
 boxes' larger sides).
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from submit.columns import LINK_GAP, block_columns, line_spacing
+from submit.reading.columns import LINK_GAP, block_columns, line_spacing
 
 SIDE_SIZE = 0.6  # a side reading is smaller than this share of s and of the character beside it ...
 SIDE_REACH = 0.5  # ... and starts within this share of that character's width past its right edge

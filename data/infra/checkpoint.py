@@ -6,8 +6,8 @@ from pathlib import Path
 
 import torch
 
-from data.errors import DataError
-from data.io import atomic_path
+from data.infra.errors import DataError
+from data.infra.io import atomic_path
 
 
 def save_checkpoint(path: str | Path, payload: dict) -> None:

@@ -1,10 +1,11 @@
-"""Read book pages into text: ``python -m submit.read PAGES... --out DIR --detector M --recognizer M``.
+"""Read book pages into text: ``python -m submit.reading.read PAGES... --out DIR --detector M
+--recognizer M``.
 
 PAGES are image files or folders of them. Per page, DIR gets ``<page>.txt`` (the transcription in
 reading order: columns right to left, characters top to bottom, a line break between columns,
 side readings left out), ``<page>.json`` (every character's box, unicode, probability, column
 and position) and ``<page>.png`` (the page with the characters drawn); for all of them one
-``viewer.html`` (``submit.viewer``) and ``read.json`` (what was read and what was skipped).
+``viewer.html`` (``submit.reading.viewer``) and ``read.json`` (what was read and what was skipped).
 An image that cannot be read, is too small to be a page or too large to read whole is named
 in one line and skipped; the other pages are still read (exit status 1 when any was skipped).
 A page without characters gives an empty transcription.
@@ -20,13 +21,13 @@ from pathlib import Path
 
 from PIL import Image
 
-from data.errors import DataError, run_cli, warn
-from data.io import image_size, read_image, write_json, write_text
-from submit.order import reading_order
+from data.infra.errors import DataError, run_cli, warn
+from data.infra.io import image_size, read_image, write_json, write_text
 from submit.picture import draw_page
 from submit.pipeline import Pipeline, Thresholds
-from submit.transcribe import page_record
-from submit.viewer import ViewerPage, embedded_jpeg, write_viewer
+from submit.reading.order import reading_order
+from submit.reading.transcribe import page_record
+from submit.reading.viewer import ViewerPage, embedded_jpeg, write_viewer
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
 MIN_SIDE = 32  # pixels: anything smaller is no page
@@ -118,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recognizer", required=True, help="recognizer model.pt")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--max-pixels", type=int, default=MAX_PIXELS, help="refuse larger images")
-    parser.add_argument("--thresholds", help="thresholds.json from submit.tune (default: confidence 0.25)")
+    parser.add_argument(
+        "--thresholds", help="thresholds.json from submit.evaluation.tune (default: confidence 0.25)"
+    )
     parser.add_argument(
         "--conf", type=float, help="the detector's confidence threshold (overrides --thresholds)"
     )

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from data.errors import DataError
+from data.infra.errors import DataError
 
 
 @contextlib.contextmanager

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from data.book import BookStyle
-from data.glyphs import random_hand
+from data.synth.book import BookStyle
+from data.synth.glyphs import random_hand
 
 
 @dataclass(frozen=True)

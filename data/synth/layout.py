@@ -16,9 +16,9 @@ import itertools
 import cv2
 import numpy as np
 
-from data.book import BookStyle, Writer
-from data.glyphs import ink_box, smooth_field
-from data.paper import illustration, lay_ink, paper
+from data.synth.book import BookStyle, Writer
+from data.synth.glyphs import ink_box, smooth_field
+from data.synth.paper import illustration, lay_ink, paper
 
 Box = tuple[int, int, int, int, int]  # class index, x, y, w, h
 Column = list[Box]  # the labelled boxes of one column, top to bottom

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from data.geometry import centre_owner, centres, points_inside
-from data.io import read_image
+from data.infra.io import read_image
 from recognize.predict import Recognizer
 from submit.pipeline import PageReading
 from submit.views import crop_views

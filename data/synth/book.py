@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from data.classes import REPEAT_MARK
-from data.glyphs import GlyphBank, Hand, repeat_mark, write
+from data.synth.classes import REPEAT_MARK
+from data.synth.glyphs import GlyphBank, Hand, repeat_mark, write
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data.errors import DataError, warn
 from data.formats import read_rows, write_rows
+from data.infra.errors import DataError, warn
 
 READING_ORDER = "reading_order.csv"
 

@@ -1,11 +1,12 @@
 """Leave one real book out: models from the stand-in only, real pages only, and both, read on it.
 
-python bench/realcheck.py --real ../shared/realpages --standin build/data/fast --out build/realcheck \\
+python -m bench.experiments.realcheck --real ../shared/realpages --standin build/data/fast \\
+    --out build/realcheck \\
     [--books B ...] [--arms standin real mix finetune ...] [--jobs N] \\
     [--detector-args="..."] [--recognizer-args="..."]
 
 For each book of ``--real`` (a Kaggle-layout folder of real pages), the other books' pages train
-and the book is read end to end with ``submit.evaluate``: F1, detector centre-hit recall and
+and the book is read end to end with ``submit.evaluation.evaluate``: F1, detector centre-hit recall and
 recognizer accuracy on detected characters; plus the recognizer's accuracy on the book's true
 boxes by how many real training samples their class has. The arms (``ARMS``) differ in what they
 learn from; the stand-in models are trained once and serve every book. Every stage is resumable and
@@ -18,20 +19,17 @@ import argparse
 import multiprocessing
 import os
 import shlex
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.realfold import fold, standin_models
-from bench.realplan import ARMS, Plan
+from bench.experiments.realfold import fold, standin_models
+from bench.experiments.realplan import ARMS, Plan
 from data.annotations import load_train
-from data.cli import add_settings, settings_from
-from data.errors import run_cli
 from data.formats import write_rows
-from data.io import write_json
+from data.infra.cli import add_settings, settings_from
+from data.infra.errors import run_cli
+from data.infra.io import write_json
 from data.sources import combine, read_sources
 from data.split import book_of
 from detect.settings import DetectorConfig
@@ -88,7 +86,7 @@ def run(
 def folds(
     plan: Plan, out: Path, books: list[str], data: dict, base: tuple, arms: list[str], jobs: int
 ) -> list[dict]:
-    """Every book's fold (``bench.realfold.fold``), ``jobs`` at a time in spawned processes that
+    """Every book's fold (``bench.experiments.realfold.fold``), ``jobs`` at a time in spawned processes that
     share the CPU cores; the results in the order of ``books``."""
     if jobs <= 1:
         return [r for book in books for r in fold(plan, out / book, book, data, base, arms)]
@@ -163,7 +161,9 @@ def bucket_table(summary: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--real", default="../shared/realpages", help="Kaggle-layout folder of real pages")
-    parser.add_argument("--standin", required=True, help="Kaggle-layout folder of the stand-in (data.synth)")
+    parser.add_argument(
+        "--standin", required=True, help="Kaggle-layout folder of the stand-in (data.synth.generate)"
+    )
     parser.add_argument("--out", required=True)
     parser.add_argument("--books", nargs="+", help="only these books (default: every book)")
     parser.add_argument("--arms", nargs="+", default=["standin", "real", "mix"], choices=sorted(ARMS))

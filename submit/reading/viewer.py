@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from data.formats import char_of
-from data.io import write_text
-from submit.order import PageOrder
+from data.infra.io import write_text
 from submit.picture import COLORS, LEGEND, statuses
 from submit.pipeline import PageReading
+from submit.reading.order import PageOrder
 
 HEIGHT = 900  # pixels: a page's height in the viewer and in the file
 STYLE = """

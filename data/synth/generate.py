@@ -1,9 +1,9 @@
 """The embedded data set: generated kuzushiji-like book pages in exactly the Kaggle layout.
 
-``python -m data.synth --out DIR [--preset default|fast|full|tiny] [--seed 0] [--pages N]`` writes
+``python -m data.synth.generate --out DIR [--preset default|fast|full|tiny] [--seed 0] [--pages N]`` writes
 DIR/ with train.csv, unicode_translation.csv, sample_submission.csv, train_images/*.jpg,
 test_images/*.jpg, test_answers.csv (the truth for the test pages, in train.csv format),
-reading_order.csv (the column and position of every box: ``data.reading``) and synth.json.
+reading_order.csv (the column and position of every box: ``data.truth_order``) and synth.json.
 Pages have the competition's geometry in pixels (``layout``), classes its long tail
 (``classes``). ``full`` has the competition's size: 3,881 train pages in 28 books and 4,150
 test pages. Generation runs in parallel and resumes: an interrupted run keeps the pages it
@@ -26,17 +26,17 @@ import numpy as np
 from tqdm import tqdm
 
 from data.annotations import Annotations, boxes_frame, write_annotations
-from data.book import Writer
-from data.classes import HENTAIGANA, Inventory, inventory
-from data.errors import run_cli
 from data.fonts import Face, coverage, glyph_faces
 from data.formats import write_rows, write_translation
-from data.glyphs import GlyphBank
-from data.io import write_json, write_text
-from data.layout import Column, render
-from data.plan import PRESETS, PageJob, pages_of, plan
-from data.reading import READING_ORDER, write_reading_order
-from data.workers import fork_pool
+from data.infra.errors import run_cli
+from data.infra.io import write_json, write_text
+from data.infra.workers import fork_pool
+from data.synth.book import Writer
+from data.synth.classes import HENTAIGANA, Inventory, inventory
+from data.synth.glyphs import GlyphBank
+from data.synth.layout import Column, render
+from data.synth.plan import PRESETS, PageJob, pages_of, plan
+from data.truth_order import READING_ORDER, write_reading_order
 
 # --- workers -------------------------------------------------------------------------------------
 

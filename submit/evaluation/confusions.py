@@ -13,7 +13,7 @@ import pandas as pd
 from data.crops import SIZE, crop_page
 from data.formats import char_of
 from data.geometry import centre_owner
-from data.io import read_image
+from data.infra.io import read_image
 from recognize.plots import crop_grid
 from submit.pipeline import PageReading
 

@@ -3,8 +3,8 @@
 The pipeline reads the tune pages (``data.split.tune_pages``) once at the lowest detector
 confidence; every pair of a detector confidence and a recognizer probability on a grid then keeps
 its readings, and the pair with the highest F1 wins (ties: the lower thresholds). Writes
-thresholds.json, which ``submit.evaluate``, ``submit.predict`` and ``submit.read`` take, and
-tune.png, the F1 over the grid. The held-out books play no part.
+thresholds.json, which ``submit.evaluation.evaluate``, ``submit.predict`` and ``submit.reading.read``
+take, and tune.png, the F1 over the grid. The held-out books play no part.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from data.annotations import load_train
-from data.errors import run_cli, warn
+from data.infra.errors import run_cli, warn
 from data.split import tune_pages
 from recognize.plots import plt, save
 from submit.metric import score

@@ -1,0 +1,1 @@
+"""Throughput benchmarks of the stages, and (in ``bench.experiments``) experiments that train models."""

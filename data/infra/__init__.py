@@ -1,0 +1,2 @@
+"""Infrastructure every stage shares: atomic files, errors, run folders, checkpoints,
+devices, flags, workers."""

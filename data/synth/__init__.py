@@ -1,0 +1,1 @@
+"""The embedded data set: a generator of kuzushiji-like book pages in the Kaggle layout."""

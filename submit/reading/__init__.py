@@ -1,0 +1,1 @@
+"""Reading a book into text: reading order, transcriptions and the page viewer."""
