@@ -1,34 +1,27 @@
-"""The command-line pattern every stage shares: settings dataclasses as flags, and run-folder flags."""
+"""The command-line pattern every stage shares: the profile and overrides, run folders, models."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping, Sequence
-from dataclasses import fields
-from typing import Any, TypeVar
 
-T = TypeVar("T")
+from data.infra.settings import Settings, assignments, choose, load
 
 
-def add_settings(
-    parser: argparse.ArgumentParser,
-    settings: type,
-    skip: Sequence[str] = (),
-    choices: Mapping[str, Sequence[str]] | None = None,
-) -> None:
-    """One ``--field-name`` flag per field of the dataclass ``settings``, typed and defaulted like it."""
-    defaults = settings()
-    for f in fields(settings):
-        if f.name in skip:
-            continue
-        value = getattr(defaults, f.name)
-        extra: dict[str, Any] = {"choices": choices[f.name]} if choices and f.name in choices else {}
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(value), default=value, **extra)
+def add_settings_options(parser: argparse.ArgumentParser) -> None:
+    """--profile and --set, as every stage that trains takes them (``data.infra.settings``)."""
+    parser.add_argument(
+        "--profile", help="cpu, fast, gpu or a .toml file (default: gpu on a CUDA device, else cpu)"
+    )
+    parser.add_argument("--set", default="", help="overrides, e.g. 'recognizer.epochs=12 detector.imgsz=640'")
 
 
-def settings_from(settings: type[T], args: argparse.Namespace, **given: Any) -> T:
-    """The dataclass ``settings`` filled from parsed flags (and ``given`` values for skipped fields)."""
-    return settings(**{f.name: given.get(f.name, getattr(args, f.name, None)) for f in fields(settings)})
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The settings these flags ask for: the profile (by the device when none is named), overridden."""
+    from data.infra.device import resolve_device
+
+    cuda = args.profile is None and resolve_device(args.device).type == "cuda"
+    profile, _ = choose(args.profile, False, cuda)
+    return load(profile, assignments(args.set, "--set"))
 
 
 def add_run_options(parser: argparse.ArgumentParser, resume: bool = True) -> None:
@@ -40,3 +33,22 @@ def add_run_options(parser: argparse.ArgumentParser, resume: bool = True) -> Non
         parser.add_argument(
             "--resume", action="store_true", help="continue the run in --run (afresh if its inputs changed)"
         )
+
+
+def reading_options(
+    *, data: bool = True, recognizer: bool = True, thresholds: bool = True
+) -> argparse.ArgumentParser:
+    """The parent parser of the stages that read pages: --data, --detector, --recognizer,
+    --thresholds and --device (each of the first, third and fourth only when asked for)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    if data:
+        parser.add_argument("--data", required=True, help="Kaggle-layout folder")
+    parser.add_argument("--detector", required=True, help="detector model.pt")
+    if recognizer:
+        parser.add_argument("--recognizer", required=True, help="recognizer model.pt")
+    if thresholds:
+        parser.add_argument(
+            "--thresholds", help="thresholds.json from submit.evaluation.tune (default: 0.25)"
+        )
+    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
+    return parser
