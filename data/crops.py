@@ -144,31 +144,15 @@ def build_crops(
     )
 
 
-def make_crops(
-    data: str | Path,
-    image_ids: list[str] | None = None,
-    rare_below: int = 0,
-    renders: int = 20,
-    seed: int = 0,
-    real_only: bool = False,
-) -> tuple[CropSet, str]:
+def make_crops(data: str | Path, image_ids: list[str] | None = None, real_only: bool = False) -> CropSet:
     """Crops of these pages of ``data`` (all by default; ``real_only``: the first source's) with their
-    sources and weights, ``renders`` renders of each real class under ``rare_below`` crops, a note."""
+    sources and weights."""
     data = Path(data)
     annotations = load_train(data)
     ids = annotations.image_ids if image_ids is None else image_ids
     annotations = annotations.subset(first_source(data, ids) if real_only else ids)
     pages = page_sources(data, annotations.image_ids)
-    crops = build_crops(annotations, data / "train_images", None, pages, source_names(data))
-    if rare_below <= 0:
-        return crops, ""
-    from data.synth.renders import rare_classes, render_crops
-
-    rare = rare_classes(crops.unicodes[crops.real], rare_below)
-    made, missing = render_crops(rare, renders, seed=seed)
-    made.samples += int(crops.samples.max(initial=-1)) + 1
-    note = f" and {len(made)} renders of {len(rare) - missing} rare classes ({missing} undrawn)"
-    return CropSet.join([crops, made]), note
+    return build_crops(annotations, data / "train_images", None, pages, source_names(data))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,18 +163,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", help="split.json from data.split: crop only its 'fit' pages")
     parser.add_argument("--out", required=True, help="output .npz")
     parser.add_argument("--real-only", action="store_true", help="only the first source's pages")
-    parser.add_argument("--rare-below", type=int, default=0, help="real classes with fewer crops than this")
-    parser.add_argument("--renders", type=int, default=20, help="... get this many font renders each")
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     fit = json.loads(Path(args.split).read_text())["fit"] if args.split else None
-    crops, note = make_crops(args.data, fit, args.rare_below, args.renders, args.seed, args.real_only)
+    crops = make_crops(args.data, fit, args.real_only)
     crops.save(args.out)
     cut = crops.sources != RENDERS
     pages, classes = len(set(crops.pages[cut].tolist())), len(set(crops.unicodes[cut].tolist()))
     print(
-        f"wrote {args.out}: {int(cut.sum())} crops of {classes} classes from {pages} pages"
-        f"{note}; weights {crops.source_weights()}"
+        f"wrote {args.out}: {int(cut.sum())} crops of {classes} classes from {pages} pages; "
+        f"weights {crops.source_weights()}"
     )
     return 0
 

@@ -24,6 +24,7 @@ from data.annotations import load_train
 from data.crops import RENDERS, CropSet, crop_page
 from data.formats import BACKGROUND
 from data.geometry import centres, points_inside
+from data.infra.cli import reading_options
 from data.infra.errors import DataError, run_cli
 from data.infra.io import read_ahead
 from detect.boxerrors import jitter
@@ -91,15 +92,13 @@ def box_crops(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, help="Kaggle-layout folder of the crop cache's pages")
+    options = reading_options(recognizer=False, thresholds=False)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], parents=[options])
     parser.add_argument("--crops", required=True, help="crop cache (.npz) from data.crops")
-    parser.add_argument("--detector", required=True, help="detector model.pt")
     parser.add_argument("--out", required=True, help="the cache's crops and the detector's, .npz")
     parser.add_argument(
         "--jitter", help="box errors .npy (detect.boxerrors): cut every true box once more, moved"
     )
-    parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     crops = CropSet.load(args.crops)

@@ -18,6 +18,7 @@ import numpy as np
 
 from data.annotations import load_train
 from data.geometry import centre_owner, xyxy
+from data.infra.cli import reading_options
 from data.infra.errors import run_cli, warn
 from data.infra.io import atomic_path, read_ahead
 from data.split import tune_pages
@@ -58,12 +59,10 @@ def measure(data: str | Path, split: str | Path, detector: Detector) -> np.ndarr
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, help="Kaggle-layout folder")
+    options = reading_options(recognizer=False, thresholds=False)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], parents=[options])
     parser.add_argument("--split", required=True, help="split.json: its tune pages are measured")
-    parser.add_argument("--detector", required=True, help="detector model.pt")
     parser.add_argument("--out", required=True, help=".npy of (n, 4) relative edge offsets")
-    parser.add_argument("--device", default="auto")
     args = parser.parse_args(argv)
     errors = measure(args.data, args.split, Detector.load(args.detector, args.device))
     with atomic_path(args.out) as tmp, tmp.open("wb") as f:

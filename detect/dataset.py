@@ -12,10 +12,10 @@ import yaml
 from tqdm import tqdm
 
 from data.annotations import Annotations
-from data.balance import repeats
-from data.infra.io import read_image
+from data.infra.io import read_image, write_json
 from data.infra.workers import fork_pool
 from detect.tiles import Tiling, boxes_in_window, scaled
+from detect.weighted import WEIGHTS
 
 
 def page_xyxy(annotations: Annotations) -> dict[str, np.ndarray]:
@@ -26,26 +26,18 @@ def page_xyxy(annotations: Annotations) -> dict[str, np.ndarray]:
     }
 
 
-def page_copies(weights: dict[str, float], seed: int = 0) -> dict[str, int]:
-    """How many times each page's tiles are listed for training: its weight, rounded up or down at
-    random so that the mean is the weight (a weight of 0.5 lists half the pages once)."""
-    copies = repeats(np.array(list(weights.values()), float), np.random.default_rng([seed, 4]))
-    return dict(zip(weights, copies.tolist(), strict=True))
-
-
-def _write_page(task: tuple[str, np.ndarray, Tiling, str, str, int]) -> int:
-    """Scale one page, cut its tiles, write images and YOLO label files ``copies`` times (the repeats
-    as hard links); return the tile count, repeats included."""
-    path, boxes, tiling, images, labels, copies = task
-    if copies < 1:
-        return 0
+def _write_page(task: tuple[str, np.ndarray, Tiling, str, str]) -> list[str]:
+    """Scale one page, cut its tiles, write their images and YOLO label files; return their names."""
+    path, boxes, tiling, images, labels = task
     page = read_image(path)
-    scale = tiling.page_scale(*page.shape[:2])
+    scale = tiling.scale
     page = scaled(page, scale)
     windows = tiling.windows(*page.shape[:2])
+    names = []
     for k, window in enumerate(windows):
         x0, y0, x1, y1 = window
         name = f"{Path(path).stem}_t{k}" if len(windows) > 1 else Path(path).stem
+        names.append(name)
         cv2.imwrite(str(Path(images) / f"{name}.jpg"), page[y0:y1, x0:x1], [cv2.IMWRITE_JPEG_QUALITY, 95])
         tile = boxes_in_window(boxes * scale, window)
         w, h = x1 - x0, y1 - y0
@@ -60,10 +52,7 @@ def _write_page(task: tuple[str, np.ndarray, Tiling, str, str, int]) -> int:
         (Path(labels) / f"{name}.txt").write_text(
             "".join(f"0 {a:.6f} {b:.6f} {c:.6f} {d:.6f}\n" for a, b, c, d in centre)
         )
-        for r in range(1, copies):
-            os.link(Path(images) / f"{name}.jpg", Path(images) / f"{name}_r{r}.jpg")
-            os.link(Path(labels) / f"{name}.txt", Path(labels) / f"{name}_r{r}.txt")
-    return len(windows) * copies
+    return names
 
 
 def build_dataset(
@@ -73,18 +62,20 @@ def build_dataset(
     tiling: Tiling,
     out: str | Path,
     workers: int | None = None,
-    copies: dict[str, int] | None = None,
+    weights: dict[str, float] | None = None,
 ) -> Path:
     """Write images/<part>, labels/<part> and data.yaml under ``out`` (replaced when complete).
 
-    ``copies``: how many times a page's tiles are listed in the part ``train`` (default once).
+    ``weights``: each training page's source weight; unless all are 1, ``weights.json`` gives
+    every training tile its page's weight (``detect.weighted``).
     """
     out = Path(out)
     partial = out.with_name(out.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     boxes = page_xyxy(annotations)
-    tasks = []
+    tasks, owners = [], []
     for part, ids in parts.items():
+        owners += [(part, i) for i in ids]
         (partial / "images" / part).mkdir(parents=True)
         (partial / "labels" / part).mkdir(parents=True)
         tasks += [
@@ -94,13 +85,12 @@ def build_dataset(
                 tiling,
                 str(partial / "images" / part),
                 str(partial / "labels" / part),
-                (copies or {}).get(i, 1) if part == "train" else 1,
             )
             for i in ids
         ]
     workers = workers or min(os.cpu_count() or 1, 8)
     with fork_pool(workers) as pool:
-        tiles = sum(
+        names = list(
             tqdm(
                 pool.imap(_write_page, tasks, chunksize=2),
                 total=len(tasks),
@@ -108,6 +98,10 @@ def build_dataset(
                 unit="page",
             )
         )
+    tiles = sum(map(len, names))
+    if weights and any(w != 1 for w in weights.values()):
+        trained = [(page, made) for (part, page), made in zip(owners, names, strict=True) if part == "train"]
+        write_json(partial / WEIGHTS, {tile: weights[page] for page, made in trained for tile in made})
     spec = {**{part: f"images/{part}" for part in parts}, "names": {0: "char"}}  # relative to data.yaml
     (partial / "data.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     (partial / "tiles.txt").write_text(f"{tiles}\n")

@@ -70,7 +70,7 @@ class Detector:
         """For each BGR page: boxes (n, 4) int x, y, w, h in page pixels and their scores."""
         queue: list[tuple[np.ndarray, float, list, list]] = []  # page, scale, windows, tiles
         for page in pages:
-            scale = self.tiling.page_scale(*page.shape[:2])
+            scale = self.tiling.scale
             small = scaled(page, scale)
             windows = self.tiling.windows(*small.shape[:2])
             queue.append((page, scale, windows, [small[y0:y1, x0:x1] for x0, y0, x1, y1 in windows]))

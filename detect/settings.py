@@ -9,31 +9,44 @@ from pathlib import Path
 import torch
 
 from data.annotations import Annotations
+from data.infra.errors import DataError
 from data.infra.runs import input_path
 from data.sources import weights_record
 from detect.tiles import Tiling, derive_tiling
 
-MODEL_YAML = Path(__file__).with_name("chars.yaml")
+ROOT = Path(__file__).resolve().parents[1]  # a relative model yaml is a file of the repository
 
 
 @dataclass
 class DetectorConfig:
-    """Settings of a detector run (saved as config.json)."""
+    """The settings of a detector run: the profiles' ``[detector]`` section and the seed (saved as
+    config.json)."""
 
-    model: str = str(MODEL_YAML)  # a model yaml: this project's chars.yaml, or e.g. ultralytics' yolo11s.yaml
-    epochs: int = 30
-    imgsz: int = 640
-    char_px: float = 20.0  # pages are scaled so the median character is this tall in the network
-    page_scale: float = 0.0  # > 0: this scale instead of the derived one (with --overlap)
-    overlap: int = 0
-    batch: int = 16
-    workers: int = 8  # data-loading processes per GPU (ultralytics uses none on the CPU)
-    seed: int = 0
-    mosaic: float = 1.0
-    close_mosaic: int = 5
-    warmup_epochs: float = 1.0
-    lr0: float = 0.0  # 0: ultralytics chooses optimizer and learning rate; > 0: AdamW at this rate
-    patience: int = 100
+    model: str  # a model yaml: this project's detect/chars.yaml, or an ultralytics name like yolo11s.yaml
+    epochs: int
+    imgsz: int  # tile side in pixels
+    char_px: float  # pages are scaled so the median character is this tall in the network
+    page_scale: float  # > 0: this scale instead of the derived one (with overlap)
+    overlap: int
+    batch: int  # tiles per step, in all (ultralytics splits them across several GPUs)
+    workers: int  # data-loading processes per GPU (ultralytics uses none on the CPU)
+    mosaic: float
+    close_mosaic: int  # the last epochs without mosaic
+    warmup_epochs: float
+    optimizer: str  # SGD, AdamW, ...: never ultralytics' "auto", which changes with the data's size
+    lr0: float
+    momentum: float  # SGD's momentum, Adam's beta1
+    warmup_bias_lr: float
+    patience: int
+    amp: bool  # mixed precision on a CUDA GPU (ultralytics' AMP)
+    seed: int
+
+    def __post_init__(self) -> None:
+        if self.optimizer == "auto":
+            raise DataError("detector.optimizer", "name an optimizer: 'auto' picks by the number of steps")
+        candidate = ROOT / self.model
+        if not Path(self.model).is_absolute() and candidate.is_file():
+            self.model = str(candidate)
 
     def run_record(
         self, data: Path, split: str | Path, init: str | Path | None = None
@@ -98,8 +111,11 @@ def fit_args(
         mosaic=cfg.mosaic,
         close_mosaic=cfg.close_mosaic,
         warmup_epochs=cfg.warmup_epochs,
-        optimizer="AdamW" if cfg.lr0 else "auto",
-        lr0=cfg.lr0 or 0.01,
+        optimizer=cfg.optimizer,
+        lr0=cfg.lr0,
+        momentum=cfg.momentum,
+        warmup_bias_lr=cfg.warmup_bias_lr,
+        amp=cfg.amp,
         nbs=cfg.batch,  # one optimizer step per batch (ultralytics otherwise accumulates up to 64 images)
         fliplr=0.0,  # mirrored characters are bleed-through, not text
         scale=0.25,

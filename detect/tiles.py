@@ -5,7 +5,7 @@ one book's median is 140 px. A network sees characters best at one size, so ``de
 scales pages to bring the median character in train.csv to ``char_px`` pixels, and cuts the
 scaled page into ``imgsz`` tiles that overlap by more than the largest character, so every
 character is whole in at least one tile; the tiles' boxes are merged back with NMS. The same
-rule serves the embedded data and real data. ``scale=None`` resizes a whole page to fit instead.
+rule serves the embedded data and real data.
 """
 
 from __future__ import annotations
@@ -20,14 +20,11 @@ from torchvision.ops import nms
 
 @dataclass(frozen=True)
 class Tiling:
-    """Network input size, page scale (None: fit the whole page) and tile overlap in scaled pixels."""
+    """Network input size, page scale and tile overlap in scaled pixels."""
 
-    imgsz: int = 640
-    scale: float | None = None
-    overlap: int = 128
-
-    def page_scale(self, height: int, width: int) -> float:
-        return self.scale if self.scale is not None else self.imgsz / max(height, width)
+    imgsz: int
+    scale: float
+    overlap: int
 
     def windows(self, height: int, width: int) -> list[tuple[int, int, int, int]]:
         """Tiles (x0, y0, x1, y1) covering a page already scaled to ``height`` x ``width``."""

@@ -15,16 +15,17 @@ from pathlib import Path
 
 from data.annotations import load_train
 from data.infra.checkpoint import load_checkpoint, save_checkpoint
-from data.infra.cli import add_run_options, add_settings, settings_from
+from data.infra.cli import add_run_options, add_settings_options, settings_of
 from data.infra.device import gpu_list, resolve_device
 from data.infra.errors import run_cli
 from data.infra.io import write_json
 from data.infra.runs import open_run
 from data.sources import page_sources
 from detect.cache import available_memory, cache_policy
-from detect.dataset import build_dataset, page_copies
+from detect.dataset import build_dataset
 from detect.offline import configure
 from detect.settings import DetectorConfig, fit_args, ultralytics_device
+from detect.weighted import weighted_trainer
 
 
 def export(run: Path) -> Path:
@@ -70,8 +71,9 @@ def train(
 ) -> Path:
     """Train (or resume) the detector in ``run`` on the split's detector pages; return model.pt.
 
-    Pages of a source with weight w (``data.sources``) are listed w times; ``init`` is a detector
-    model.pt to start from (fine-tuning) instead of fresh weights.
+    Tiles of a source with weight w (``data.sources``) are drawn w times as often
+    (``detect.weighted``); ``init`` is a detector model.pt to start from (fine-tuning) instead of
+    fresh weights.
     """
     configure()
     from ultralytics import YOLO
@@ -88,6 +90,7 @@ def train(
         else:
             print(f"resuming {run} from {last}")
             YOLO(str(last)).train(
+                trainer=weighted_trainer(),
                 resume=True,
                 data=str(run / "dataset" / "data.yaml"),  # where the run is now, should it have moved
                 save_dir=str(run),
@@ -102,16 +105,14 @@ def train(
     print(
         f"tiling: pages scaled by {tiling.scale}, {tiling.imgsz} px tiles overlapping by {tiling.overlap} px"
     )
-    copies = page_copies(
-        {i: w for i, (_, w) in page_sources(data, parts["detector_train"]).items()}, cfg.seed
-    )
+    weights = {i: w for i, (_, w) in page_sources(data, parts["detector_train"]).items()}
     spec = build_dataset(
         annotations,
         data / "train_images",
         {"train": parts["detector_train"], "val": parts["detector_valid"]},
         tiling,
         run / "dataset",
-        copies=copies,
+        weights=weights,
     )
     tiles = len(list((run / "dataset" / "images" / "train").glob("*.jpg")))
     cache, why = cache_policy(tiles, cfg.imgsz, device, available_memory(), shutil.disk_usage(run).free)
@@ -121,7 +122,12 @@ def train(
         args["pretrained"] = str(start_weights(init, run))
         print(f"starting from {init}")
     YOLO(cfg.model, task="detect").train(
-        data=str(spec), project=str(run.parent), name=run.name, exist_ok=True, **args
+        trainer=weighted_trainer(),
+        data=str(spec),
+        project=str(run.parent),
+        name=run.name,
+        exist_ok=True,
+        **args,
     )
     return export(run)
 
@@ -131,10 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", required=True, help="Kaggle-layout folder")
     parser.add_argument("--split", required=True, help="split.json from data.split")
     add_run_options(parser)
-    add_settings(parser, DetectorConfig)
+    add_settings_options(parser)
     parser.add_argument("--init", help="a detector model.pt to start from (fine-tuning)")
     args = parser.parse_args(argv)
-    cfg = settings_from(DetectorConfig, args)
+    s = settings_of(args)
+    cfg = s.build(DetectorConfig, "detector", seed=s["seed"])
     model = train(args.data, args.split, args.run, cfg, args.device, args.resume, args.init)
     print(f"model: {model}")
     return 0

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from data.balance import balance, capped_size, prior_draw
+from data.balance import prior_draw
 from data.crops import CropSet
 from data.split import book_of
 
@@ -88,21 +88,15 @@ def prepare(
     )
 
 
-def epoch_plan(
-    prep: Prepared, cap: int, floor: int, seed: int, epoch: int, prior: float = 0.0
-) -> tuple[np.ndarray, np.ndarray]:
-    """Crop positions for one epoch of training (balanced, shuffled) and which are copies.
-
-    ``prior`` 0: each class capped at ``cap`` and copied up to ``floor``; above 0: as many draws,
-    each class in proportion to its count ** (1 - prior) (``data.balance.prior_draw``). The draw
-    depends only on (seed, epoch), so a resumed run sees exactly the same epochs.
+def epoch_plan(prep: Prepared, seed: int, epoch: int, prior: float) -> tuple[np.ndarray, np.ndarray]:
+    """Crop positions for one epoch of training, and which are copies: one pass over the training
+    crops, as many draws as there are crops, each crop drawn in proportion to its source's weight
+    and its class's count ** -prior (``data.balance.prior_draw``; 0: as they come, 1: every class
+    alike). The draw depends only on (seed, epoch), so a resumed run sees exactly the same epochs.
     """
     rng = np.random.default_rng([seed, 2, epoch])
     labels, weights = prep.labels[prep.train], prep.weights[prep.train]
-    if prior > 0:
-        positions, is_copy = prior_draw(labels, prior, capped_size(labels, cap, floor, weights), rng, weights)
-    else:
-        positions, is_copy = balance(labels, cap, floor, rng, weights)
+    positions, is_copy = prior_draw(labels, prior, len(labels), rng, weights)
     return prep.train[positions], is_copy
 
 

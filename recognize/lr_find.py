@@ -18,14 +18,14 @@ from tqdm import tqdm
 
 from data.crops import CropSet
 from data.formats import write_rows
-from data.infra.cli import settings_from
+from data.infra.cli import add_run_options, add_settings_options, settings_of
 from data.infra.device import resolve_device
 from data.infra.errors import run_cli
 from data.infra.io import write_json
-from recognize.config import Config, config_parser
 from recognize.dataset import epoch_plan, prepare, to_input
 from recognize.model import Arch, CharNet
 from recognize.plots import lr_sweep
+from recognize.train import Config
 
 
 def lr_find(
@@ -46,7 +46,7 @@ def lr_find(
     prep = prepare(CropSet.load(crops), cfg.group, cfg.valid, cfg.fraction, cfg.seed, device)
     model = CharNet(Arch(len(prep.classes), cfg.width, cfg.depth, cfg.dropout)).to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=start, weight_decay=cfg.weight_decay)
-    positions = torch.from_numpy(epoch_plan(prep, cfg.cap, cfg.floor, cfg.seed, 0, cfg.prior)[0]).to(device)
+    positions = torch.from_numpy(epoch_plan(prep, cfg.seed, 0, cfg.prior)[0]).to(device)
     lrs, losses, average, best = [], [], 0.0, math.inf
     for i in tqdm(range(steps), desc="lr sweep", unit="step"):
         lr = start * (end / start) ** (i / (steps - 1))
@@ -79,12 +79,15 @@ def lr_find(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        parents=[config_parser(resume=False)], description=__doc__.splitlines()[0]
-    )
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--crops", required=True, help="crops .npz from data.crops")
+    add_run_options(parser, resume=False)
+    add_settings_options(parser)
     parser.add_argument("--steps", type=int, default=100)
     args = parser.parse_args(argv)
-    suggestion = lr_find(settings_from(Config, args), args.crops, args.run, args.device, steps=args.steps)
+    s = settings_of(args)
+    cfg = s.build(Config, "recognizer", seed=s["seed"])
+    suggestion = lr_find(cfg, args.crops, args.run, args.device, steps=args.steps)
     print(f"suggested max learning rate {suggestion:.1e}; plot: {Path(args.run) / 'lr_find.png'}")
     return 0
 

@@ -8,7 +8,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from data.crops import crop_page
 from data.infra.checkpoint import load_checkpoint
 from data.infra.device import resolve_device
 from recognize.dataset import to_input
@@ -72,7 +71,3 @@ class Recognizer:
         if with_maps:
             return (*result, np.concatenate(maps) if maps else np.zeros((0, 32, 32), np.float32))
         return result
-
-    def predict_page(self, gray: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Crop, binarize and classify the (x, y, w, h) boxes of one gray page."""
-        return self.predict(crop_page(gray, boxes))

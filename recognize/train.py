@@ -1,8 +1,9 @@
-"""Train the character CNN: AdamW + one-cycle, a checkpoint every epoch, resumable, plotted.
+"""Train the character CNN: its settings, the run folder, resume, a checkpoint every epoch, plots.
 
-The run folder holds config.json and inputs.json (``data.infra.runs``), metrics.csv (epoch, train_loss,
-valid_loss, error_rate, lr, seconds), loss.png, split.npz, epoch-NN.pt, best.pt, last.pt (resume
-state) and, once the run is complete, model.pt (the best epoch) and the interpretation plots.
+The steps themselves are ``recognize.engine``'s. The run folder holds config.json and inputs.json
+(``data.infra.runs``), metrics.csv (epoch, train_loss, valid_loss, error_rate, lr, seconds),
+loss.png, split.npz, epoch-NN.pt, best.pt, last.pt (resume state) and, once the run is complete,
+model.pt (the best epoch) and the interpretation plots.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,18 +19,43 @@ import numpy as np
 from data.crops import CropSet
 from data.formats import write_rows
 from data.infra.checkpoint import load_checkpoint, save_checkpoint
-from data.infra.cli import settings_from
+from data.infra.cli import add_run_options, add_settings_options, settings_of
 from data.infra.errors import DataError, run_cli
 from data.infra.io import atomic_path
 from data.infra.runs import open_run
 from data.split import tune_pages
-from recognize.config import Config, config_parser
-from recognize.dataset import prepare
+from recognize.dataset import GROUPS, prepare
 from recognize.distributed import World, join, leave, parallel
-from recognize.loop import evaluate, run_epoch, steps_per_epoch
+from recognize.engine import Precision, build, evaluate, peak_lr, run_epoch, start_from, steps_per_epoch
 from recognize.model import CharNet
 from recognize.plots import loss_curves
-from recognize.schedule import build, start_from
+
+
+@dataclass
+class Config:
+    """The settings that shape a recognizer run: the profiles' ``[recognizer]`` section and the
+    seed (saved as config.json; a resumed run must match them)."""
+
+    epochs: int  # passes over the training crops, each drawn by the class prior
+    batch: int  # crops per step and process
+    lr: float  # the one-cycle schedule's peak learning rate for a step of lr_batch crops ...
+    lr_batch: int  # ... scaled linearly to the crops of one optimizer step (recognize.engine)
+    warmup: float  # the share of the steps over which the rate rises to its peak
+    weight_decay: float
+    prior: float  # classes drawn in proportion to count ** (1 - prior): 0 as they come, 1 all alike
+    valid: float  # without a split's tune pages: the share of the crops (by group) that validates
+    group: str  # sample, page or book: what stays on one side of that validation split
+    fraction: float  # the share of the groups used at all (quick experiments)
+    width: int  # channels of the first block; each of the 3 stride-2 stages doubles them
+    depth: int  # extra stride-1 blocks after each stride-2 block
+    dropout: float
+    augment: float  # the chance that a crop drawn for the first time in an epoch is augmented
+    amp: bool  # mixed precision on a CUDA GPU (recognize.engine.Precision)
+    seed: int
+
+    def __post_init__(self) -> None:
+        if self.group not in GROUPS:
+            raise DataError("recognizer.group", f"{self.group!r} is not one of {', '.join(GROUPS)}")
 
 
 def model_payload(model: CharNet, classes: list[str], epoch: int, error_rate: float) -> dict:
@@ -77,6 +103,7 @@ def train(
         with atomic_path(run / "split.npz") as tmp, tmp.open("wb") as f:
             np.savez(f, train=prep.train, valid=prep.valid, classes=np.array(prep.classes))
     net, optimizer, scheduler = build(prep, cfg, device, world)
+    precision = Precision(device, cfg.amp)
     if base is not None and state is None:
         copied, matched = start_from(net, base, prep.classes)
         say(world, f"starting from {init}: {copied} tensors, {matched} of {len(prep.classes)} classes")
@@ -85,6 +112,8 @@ def train(
         net.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
+        if precision.scaler is not None and "scaler" in state:
+            precision.scaler.load_state_dict(state["scaler"])
         history, trace, best, start = (
             state["history"],
             [tuple(t) for t in state["trace"]],
@@ -94,13 +123,14 @@ def train(
         say(world, f"resuming {run} after epoch {state['epoch']}")
     say(
         world,
-        f"training on {device} x {world.size}: {len(prep.train)} crops ({len(prep.classes)} classes), "
-        f"{len(prep.valid)} validation crops, {steps_per_epoch(prep, cfg, world)} steps per epoch",
+        f"training on {device} x {world.size} in {precision}: {len(prep.train)} crops "
+        f"({len(prep.classes)} classes), {len(prep.valid)} validation crops, "
+        f"{steps_per_epoch(prep, cfg, world)} steps per epoch, peak learning rate {peak_lr(cfg, world):.2e}",
     )
     model = parallel(net, world, device)
     for epoch in range(start, cfg.epochs + 1):
         began = time.time()
-        train_loss = run_epoch(model, prep, cfg, epoch, optimizer, scheduler, trace, world)
+        train_loss = run_epoch(model, prep, cfg, epoch, optimizer, scheduler, trace, precision, world)
         if not world.main:
             world.barrier()  # rank 0 validates and saves
             continue
@@ -131,6 +161,7 @@ def train(
                 "best": best,
                 "history": history,
                 "trace": trace,
+                **({"scaler": precision.scaler.state_dict()} if precision.scaler is not None else {}),
             },
         )
         write_rows(run / "metrics.csv", list(history[0]), [[str(v) for v in row.values()] for row in history])
@@ -154,14 +185,18 @@ def say(world: World, message: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(parents=[config_parser()], description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--crops", required=True, help="crops .npz from data.crops")
+    add_run_options(parser)
+    add_settings_options(parser)
     parser.add_argument("--no-interpret", action="store_true", help="skip top losses and heatmaps at the end")
     parser.add_argument("--init", help="a recognizer model.pt to start from (classes matched by unicode)")
     parser.add_argument(
         "--split", help="split.json: its tune pages validate and never train (instead of --valid/--group)"
     )
     args = parser.parse_args(argv)
-    cfg = settings_from(Config, args)
+    s = settings_of(args)
+    cfg = s.build(Config, "recognizer", seed=s["seed"])
     final = train(cfg, args.crops, args.run, args.device, args.resume, args.init, args.split)
     world, _ = join(args.device)
     leave(world)

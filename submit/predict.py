@@ -14,6 +14,7 @@ from pathlib import Path
 
 from data.annotations import read_annotations
 from data.formats import read_translation
+from data.infra.cli import reading_options
 from data.infra.errors import run_cli
 from data.infra.io import image_size, read_image, write_json
 from submit.metric import score
@@ -89,22 +90,13 @@ def shard_arg(text: str) -> tuple[int, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data", required=True, help="Kaggle-layout folder (test_images/, sample_submission.csv)"
-    )
-    parser.add_argument("--detector", required=True, help="detector model.pt")
-    parser.add_argument("--recognizer", required=True, help="recognizer model.pt")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], parents=[reading_options()])
     parser.add_argument("--out", required=True, help="submission CSV to write")
-    parser.add_argument("--device", default="auto")
     parser.add_argument(
         "--shard",
         type=shard_arg,
         default=(0, 1),
         help="i/n: read every n-th test page from the i-th (0-based)",
-    )
-    parser.add_argument(
-        "--thresholds", help="thresholds.json from submit.evaluation.tune (default: confidence 0.25)"
     )
     args = parser.parse_args(argv)
     summary = predict(

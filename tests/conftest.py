@@ -1,4 +1,8 @@
-"""Shared fixtures: one tiny generated data set per test session."""
+"""Shared fixtures: one tiny generated data set per test session.
+
+Tests that train the YOLO detector (through ``offline_detector``) are marked ``slow``, as are those
+marked by hand (torchrun, the recipe's runs, realcheck, the browser): ``make quick`` leaves them out.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,12 @@ from pathlib import Path
 import pytest
 
 from data.synth.generate import generate
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "offline_detector" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -69,8 +79,10 @@ def offline_detector(tiny_data: Path, tiny_split: Path, tmp_path_factory: pytest
 @pytest.fixture(scope="session")
 def tiny_recognizer(tiny_crops: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small recognizer trained for two epochs on the tiny crops."""
-    from recognize.config import Config
+    from tiny import recognizer_config
+
     from recognize.train import train
 
-    cfg = Config(epochs=2, batch=32, cap=30, floor=5, width=8, depth=0, lr=3e-3)
-    return train(cfg, tiny_crops, tmp_path_factory.mktemp("recognizer") / "run", "cpu")
+    return train(
+        recognizer_config(epochs=2), tiny_crops, tmp_path_factory.mktemp("recognizer") / "run", "cpu"
+    )

@@ -36,13 +36,12 @@ socket.socket.connect_ex = refuse_connect  # type: ignore[method-assign]
 socket.getaddrinfo = refuse_lookup  # type: ignore[assignment]
 
 data, split, run, report = sys.argv[1:5]
+from tiny import detector_config  # noqa: E402
+
 from detect.predict import Detector  # noqa: E402
-from detect.settings import DetectorConfig  # noqa: E402
 from detect.train import train  # noqa: E402
 
-cfg = DetectorConfig(
-    epochs=1, imgsz=160, page_scale=0.5, overlap=32, batch=4, workers=0, mosaic=0, close_mosaic=0
-)
+cfg = detector_config(batch=4)
 model = train(data, split, run, cfg, "cpu")
 train(data, split, run, cfg, "cpu", resume=True)  # resuming a finished run only re-exports
 with open(split) as f:

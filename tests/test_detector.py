@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from tiny import detector_config
 
 from data.infra.errors import DataError
 from detect.predict import Detector
@@ -85,9 +86,7 @@ def test_a_finished_run_resumes_as_trained(
 
     run = offline_detector["run"]
     cfg = DetectorConfig.of_run(run)
-    assert cfg == DetectorConfig(
-        epochs=1, imgsz=160, page_scale=0.5, overlap=32, batch=4, workers=0, mosaic=0, close_mosaic=0
-    )
+    assert cfg == detector_config(batch=4)
     with pytest.raises(DataError, match="pass --resume"):
         train(tiny_data, tiny_split, run, cfg, "cpu")
     assert train(tiny_data, tiny_split, run, cfg, "cpu", resume=True) == Path(run).resolve() / "model.pt"
@@ -104,13 +103,11 @@ def test_windows_cover_the_page_with_overlap() -> None:
     assert covered.all()
     xs = sorted({w[0] for w in windows})
     assert all(b - a <= 320 - 48 for a, b in itertools.pairwise(xs))
-    assert Tiling(imgsz=640).windows(600, 400) == [(0, 0, 400, 600)]
-    assert Tiling(imgsz=640).page_scale(1280, 800) == 0.5
+    assert Tiling(imgsz=640, scale=1.0, overlap=128).windows(600, 400) == [(0, 0, 400, 600)]  # one tile
 
 
 def test_tiling_is_derived_from_the_character_sizes_in_train_csv() -> None:
     from data.annotations import Annotations, boxes_frame
-    from detect.settings import DetectorConfig
 
     widths, heights = np.array([70, 76, 200]), np.array([80, 88, 120])  # mean 96, median 88
     # median height 88 -> scale 22/88 = 0.25; 99th percentile of the longer side 197.6 px ->
@@ -122,8 +119,10 @@ def test_tiling_is_derived_from_the_character_sizes_in_train_csv() -> None:
         ["p"],
         boxes_frame(["p"] * 3, ["U+3042"] * 3, np.column_stack([np.zeros(3), np.zeros(3), widths, heights])),
     )
-    assert DetectorConfig(imgsz=320, char_px=22).tiling(annotations) == Tiling(320, 0.25, 64)
-    assert DetectorConfig(imgsz=320, page_scale=0.5, overlap=48).tiling(annotations) == Tiling(320, 0.5, 48)
+    derived = detector_config(imgsz=320, char_px=22, page_scale=0.0)
+    assert derived.tiling(annotations) == Tiling(320, 0.25, 64)
+    fixed = detector_config(imgsz=320, page_scale=0.5, overlap=48)
+    assert fixed.tiling(annotations) == Tiling(320, 0.5, 48)
 
 
 def test_boxes_in_window_clip_and_drop() -> None:

@@ -1,9 +1,10 @@
 import pytest
 import torch
+from tiny import detector_config
 
 from data.infra.device import gpu_list, resolve_device
 from data.infra.errors import DataError
-from detect.settings import DetectorConfig, fit_args, ultralytics_device
+from detect.settings import fit_args, ultralytics_device
 
 
 def test_device_names() -> None:
@@ -25,7 +26,8 @@ def test_detector_training_arguments_per_device() -> None:
     assert ultralytics_device(cpu) == "cpu"
     assert ultralytics_device(gpu) == "1"
     assert ultralytics_device(gpu, [0, 1, 2]) == "0,1,2"  # ultralytics runs its own DDP over these
-    on_cpu, on_gpus = fit_args(DetectorConfig(), cpu), fit_args(DetectorConfig(), gpu, "ram", [0, 1])
+    cfg = detector_config(workers=8)
+    on_cpu, on_gpus = fit_args(cfg, cpu), fit_args(cfg, gpu, "ram", [0, 1])
     assert (on_cpu["deterministic"], on_cpu["device"], on_cpu["cache"]) == (True, "cpu", False)
     assert (on_gpus["deterministic"], on_gpus["device"], on_gpus["cache"]) == (False, "0,1", "ram")
     assert on_gpus["workers"] == 8

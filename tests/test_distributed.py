@@ -7,19 +7,20 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
+from tiny import TINY, recognizer_config
 
-from recognize.config import Config
 from recognize.distributed import World
 from recognize.train import train
 
-SETTINGS = ["--epochs", "2", "--cap", "30", "--floor", "5", "--width", "8", "--depth", "0", "--lr", "3e-3"]
+SETTINGS = ["--profile", str(TINY)]
 
 
 def torchrun(crops: Path, run: Path, batch: int, *extra: str) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
     command += ["-m", "recognize.train", "--crops", str(crops), "--run-dir", str(run), "--device", "cpu"]
-    command += [*SETTINGS, "--batch", str(batch), "--no-interpret", *extra]
+    command += [*SETTINGS, "--set", f"recognizer.epochs=2 recognizer.batch={batch}", "--no-interpret", *extra]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
 
@@ -36,15 +37,14 @@ def test_ranks_share_an_epoch_plan_without_overlap() -> None:
     assert World().share(positions, batch=5).tolist() == list(range(20))
 
 
+@pytest.mark.slow
 def test_two_processes_train_like_one_with_twice_the_batch(tiny_crops: Path, tmp_path: Path) -> None:
     ddp = tmp_path / "ddp"
     done = torchrun(tiny_crops, ddp, 16)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count("training on cpu x 2") == 1  # rank 0 alone speaks and writes
 
-    single = train(
-        Config(epochs=2, batch=32, cap=30, floor=5, width=8, depth=0, lr=3e-3), tiny_crops, tmp_path / "one"
-    )
+    single = train(recognizer_config(epochs=2, batch=32), tiny_crops, tmp_path / "one")
     one, two = metrics(single.parent), metrics(ddp)
     assert [r["lr"] for r in two] == [r["lr"] for r in one]  # the same optimizer steps and schedule
     assert abs(float(two[-1]["valid_loss"]) - float(one[-1]["valid_loss"])) < 0.5

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from data.annotations import load_train
-from data.balance import capped_size, prior_weights
+from data.balance import prior_weights
 from data.crops import CropSet
 from data.formats import BACKGROUND
 from detect.boxcrops import box_crops, label_boxes
@@ -72,7 +72,7 @@ def test_box_crops_are_labelled_by_the_truth_and_keep_their_sample_source_and_we
 ) -> None:
     from data.crops import make_crops
 
-    crops, _ = make_crops(tiny_data)
+    crops = make_crops(tiny_data)
     crops.weights = np.full(len(crops), 3.0, np.float32)
     pages = list(dict.fromkeys(crops.pages.tolist()))
     truth = load_train(tiny_data, report=False).page_boxes()
@@ -198,8 +198,6 @@ def test_the_class_prior_draws_a_class_by_its_count_to_one_minus_the_power() -> 
     p = prior_weights(labels, 1.0, np.array([1, 1, 1, 1, 4.0]))
     assert p.tolist() == pytest.approx([1 / 8] * 4 + [1 / 2])  # weighted counts 4 and 4: alike
     assert prior_weights(labels, 0.0, None).tolist() == pytest.approx([0.2] * 5)
-    assert capped_size(np.array(["a"] * 7 + ["b"] * 2 + ["c"]), cap=5, floor=2) == 5 + 2 + 2
-    assert capped_size(np.array(["a", "b"]), cap=5, floor=2, weights=np.array([10.0, 1.0])) == 5 + 2
 
 
 def test_the_final_split_fits_every_page_and_holds_none_out() -> None:
@@ -227,14 +225,15 @@ def test_a_refit_starts_from_the_split_recognizer_and_trains_on_every_crop(
     import csv
 
     import torch
+    from tiny import TINY
 
     from data.infra.runs import input_path
     from recognize.train import main
 
     run = tmp_path / "final"
-    flags = ["--width", "8", "--depth", "0", "--batch", "32", "--cap", "30", "--floor", "5", "--epochs", "9"]
-    argv = ["--crops", str(tiny_crops), "--run-dir", str(run), "--device", "cpu", *flags, "--valid", "0"]
-    assert main([*argv, "--epochs", "2", "--init", str(tiny_recognizer), "--no-interpret"]) == 0  # as make's
+    flags = ["--profile", str(TINY), "--set", "recognizer.epochs=2 recognizer.valid=0"]
+    argv = ["--crops", str(tiny_crops), "--run-dir", str(run), "--device", "cpu", *flags]
+    assert main([*argv, "--init", str(tiny_recognizer), "--no-interpret"]) == 0
     with open(run / "metrics.csv") as f:
         rows = list(csv.DictReader(f))
     assert [int(r["epoch"]) for r in rows] == [1, 2]
@@ -286,7 +285,7 @@ def test_box_errors_are_edge_offsets_over_the_true_size_and_jitter_undoes_them()
 def test_jittered_true_boxes_join_the_box_crops_with_their_own_class_and_sample(tiny_data: Path) -> None:
     from data.crops import make_crops
 
-    crops, _ = make_crops(tiny_data)
+    crops = make_crops(tiny_data)
     pages = list(dict.fromkeys(crops.pages.tolist()))
     none = [np.zeros((0, 4), np.int64) for _ in pages]  # the detector finds nothing: jitter only
     still = box_crops(tiny_data, crops, ListedDetector(none), errors=np.zeros((3, 4)))
@@ -329,6 +328,6 @@ def test_accuracy_on_the_true_boxes_of_the_detected_characters_only(tiny_data: P
 def test_no_measured_box_errors_means_no_jittered_crops(tiny_data: Path) -> None:
     from data.crops import make_crops
 
-    crops, _ = make_crops(tiny_data)
+    crops = make_crops(tiny_data)
     none = [np.zeros((0, 4), np.int64) for _ in dict.fromkeys(crops.pages.tolist())]
     assert len(box_crops(tiny_data, crops, ListedDetector(none), errors=np.zeros((0, 4)))) == len(crops)

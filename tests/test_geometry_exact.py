@@ -33,8 +33,6 @@ def test_scaled_page_sizes() -> None:
     assert scaled(np.zeros((110, 300), np.uint8), 0.5).shape == (55, 150)
     assert scaled(np.zeros((200, 300), np.uint8), 0.4).shape == (80, 120)
     assert scaled(np.zeros((10, 30), np.uint8), 1.5).shape == (15, 45)
-    assert Tiling(imgsz=64).page_scale(200, 320) == 0.2  # no scale: the longer side fits the tile
-    assert LABEL_TILING.page_scale(200, 320) == 0.5
 
 
 def test_scaled_page_pixels() -> None:
@@ -133,15 +131,34 @@ def label_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "dataset"
 
 
-def test_a_weighted_page_lists_its_tiles_that_many_times(tmp_path: Path) -> None:
+def test_a_weighted_page_gives_its_tiles_its_weight_and_lists_them_once(tmp_path: Path) -> None:
+    from detect.weighted import tile_weights
+
     annotations = label_pages(tmp_path / "pages")
-    parts, copies = {"train": ["wide"], "val": ["strip"]}, {"wide": 3, "strip": 3}
-    build_dataset(annotations, tmp_path / "pages", parts, LABEL_TILING, tmp_path / "out", 1, copies)
+    parts, weights = {"train": ["wide"], "val": ["strip"]}, {"wide": 3.0, "strip": 1.0}
+    made = build_dataset(annotations, tmp_path / "pages", parts, LABEL_TILING, tmp_path / "out", 1, weights)
     train = sorted(p.stem for p in (tmp_path / "out" / "labels" / "train").glob("*.txt"))
-    assert train == sorted(f"wide_t{k}{r}" for k in range(6) for r in ("", "_r1", "_r2"))
-    image = tmp_path / "out" / "images" / "train"
-    assert (image / "wide_t4_r2.jpg").stat().st_ino == (image / "wide_t4.jpg").stat().st_ino  # a link
-    assert (tmp_path / "out" / "tiles.txt").read_text() == "21\n"  # 18 train tiles, 3 val (once)
+    assert train == [f"wide_t{k}" for k in range(6)]
+    assert tile_weights(made) == {f"wide_t{k}": 3.0 for k in range(6)}  # the training tiles only
+    assert (tmp_path / "out" / "tiles.txt").read_text() == "9\n"  # 6 train tiles, 3 val
+    plain = build_dataset(annotations, tmp_path / "pages", parts, LABEL_TILING, tmp_path / "one", 1, {})
+    assert tile_weights(plain) is None  # one weight for all: ultralytics' own shuffling
+
+
+def test_the_weighted_sampler_draws_one_pass_by_weight_and_splits_it_between_ranks() -> None:
+    from detect.weighted import WeightedSampler
+
+    sampler = WeightedSampler([1.0, 0.0, 3.0, 0.0], seed=0)
+    first, second = list(sampler), list(sampler)
+    assert len(first) == len(second) == len(sampler) == 4 and first != second  # a new draw each pass
+    assert set(first + second) <= {0, 2}  # a weight of 0 is never drawn
+    many = WeightedSampler([1.0, 3.0] * 5000, seed=1)
+    drawn = np.bincount(np.array(list(many)) % 2, minlength=2)
+    assert abs(drawn[1] / drawn.sum() - 0.75) < 0.02  # in proportion to the weights
+    ranks = [WeightedSampler([1.0] * 7, seed=2, rank=r, world=2) for r in (0, 1)]
+    whole = list(WeightedSampler([1.0] * 7, seed=2))
+    assert [len(r) for r in ranks] == [4, 4]
+    assert list(ranks[0]) + list(ranks[1]) == whole[0::2] + whole[1::2]  # interleaved shares of one draw
 
 
 def test_yolo_label_files_hold_these_lines(label_dataset: Path) -> None:

@@ -4,12 +4,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tiny import recognizer_config
 
 from data.crops import CropSet
 from data.infra.checkpoint import load_checkpoint
-from recognize.config import Config
+from recognize.engine import start_from
 from recognize.model import Arch, CharNet
-from recognize.schedule import start_from
 from recognize.train import model_payload, train
 
 
@@ -42,7 +42,7 @@ def test_fine_tuning_keeps_the_start_models_classes_and_records_it(tmp_path: Pat
         samples=np.arange(40),
     )
     crops.save(tmp_path / "crops.npz")
-    cfg = Config(epochs=1, batch=8, cap=20, floor=2, width=8, depth=0, valid=0.0)
+    cfg = recognizer_config(epochs=1, batch=8, valid=0.0)
     torch.manual_seed(0)
     start = tmp_path / "start.pt"
     classes = ["U+3042", "U+3046"]

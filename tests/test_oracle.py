@@ -71,11 +71,10 @@ def test_the_stub_network_answers_in_the_real_network_s_layout() -> None:
     from detect.offline import configure
 
     configure()
+    from tiny import detector_config
     from ultralytics.nn.tasks import DetectionModel
 
-    from detect.settings import MODEL_YAML
-
-    model = DetectionModel(str(MODEL_YAML), nc=1, verbose=False).eval()
+    model = DetectionModel(detector_config().model, nc=1, verbose=False).eval()
     with torch.no_grad():
         real, _ = model(torch.zeros(2, 3, 64, 64))
     assert real.shape == (2, 5, 8 * 8 + 4 * 4)  # strides 8 and 16 on a 64 px tile
@@ -87,10 +86,12 @@ def test_crops_of_drawn_characters_read_as_their_class() -> None:
     right, shifted = code_recognizer(), code_recognizer(shift=1)  # shifted: class k read as k + 1
     for (_, characters), page in zip(PAGES.values(), drawn_pages(), strict=True):
         gray, boxes = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY), truth_boxes(characters)
-        codes, probs = right.predict_page(gray, boxes)
+        codes, probs = right.predict(crop_page(gray, boxes))
         assert codes.tolist() == [CLASSES[k] for k, _, _ in characters]
         assert probs.tolist() == pytest.approx([certain_probability()] * len(characters))
-        codes, _ = shifted.predict_page(gray, boxes)  # the last class has no next: all logits 0, class 0
+        codes, _ = shifted.predict(
+            crop_page(gray, boxes)
+        )  # the last class has no next: all logits 0, class 0
         assert codes.tolist() == [CLASSES[(k + 1) % len(CLASSES)] for k, _, _ in characters]
 
 

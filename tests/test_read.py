@@ -105,6 +105,7 @@ def test_viewer_is_one_static_file_with_boxes_tips_and_both_texts(tmp_path: Path
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium (Debian package chromium)")
 def test_viewer_renders_boxes_and_text_in_chromium(tmp_path: Path) -> None:
     path = viewer_file(tmp_path)

@@ -5,24 +5,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from tiny import recognizer_config
 
 from data.crops import CropSet
 from data.infra.checkpoint import load_checkpoint
 from data.infra.errors import DataError
 from recognize import train as training
 from recognize.augment import augment
-from recognize.config import Config
 from recognize.interpret import interpret
 from recognize.lr_find import lr_find
 from recognize.model import Arch, CharNet
 from recognize.predict import Recognizer
-from recognize.train import train
+from recognize.train import Config, train
 
 
 def small(**changes) -> Config:
-    return Config(
-        **{"epochs": 2, "batch": 32, "cap": 30, "floor": 5, "width": 8, "depth": 0, "lr": 3e-3, **changes}
-    )
+    return recognizer_config(**{"epochs": 2, **changes})
 
 
 def test_default_network_ends_in_512x4x4_and_cam_explains_the_logit() -> None:
@@ -60,7 +58,7 @@ def test_run_folder_checkpoints_and_interpretation(
     tiny_crops: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     run = tmp_path / "run"
-    final = train(small(lr=1e-2), tiny_crops, run)
+    final = train(small(lr=2e-2), tiny_crops, run)  # a peak rate of 1e-2 at the batch of 32
     for name in [
         "config.json",
         "metrics.csv",
@@ -95,9 +93,9 @@ def test_run_folder_checkpoints_and_interpretation(
     assert (codes == crops.unicodes[:50]).mean() > majority  # learned something in two tiny epochs
 
     with pytest.raises(DataError, match="pass --resume"):
-        train(small(lr=1e-2), tiny_crops, run)
+        train(small(lr=2e-2), tiny_crops, run)
     kept = set(tmp_path.iterdir())
-    train(small(epochs=3, lr=1e-2), tiny_crops, run, resume=True)
+    train(small(epochs=3, lr=2e-2), tiny_crops, run, resume=True)
     assert capsys.readouterr().out.count("epochs changed since the last run; starting afresh") == 1
     [old] = set(tmp_path.iterdir()) - kept  # the finished run, moved aside
     assert [r["epoch"] for r in csv.DictReader((old / "metrics.csv").open())] == ["1", "2"]

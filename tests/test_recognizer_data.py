@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from data.balance import balance
+from data.balance import prior_draw
 from data.crops import SIZE, crop_page, preprocess
 from data.infra.errors import DataError
 from data.split import book_of, split_books
@@ -18,8 +18,9 @@ def tempting_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def naive_split(unicodes: np.ndarray, cap: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """The leaky way: balance first, then split the balanced set at random."""
-    positions, _ = balance(np.unique(unicodes, return_inverse=True)[1], cap, cap, rng)
+    """The leaky way: balance first (every class alike), then split the balanced set at random."""
+    labels = np.unique(unicodes, return_inverse=True)[1]
+    positions, _ = prior_draw(labels, 1.0, cap * (labels.max() + 1), rng)
     cut = int(0.7 * len(positions))
     return positions[:cut], positions[cut:]
 
@@ -37,7 +38,7 @@ def test_validation_never_holds_a_training_sample(group: str) -> None:
     singles = [u for u, n in zip(*np.unique(unicodes, return_counts=True), strict=True) if n == 1]
     assert not set(singles) & set(unicodes[valid])  # single-sample classes are train-only
     labels = np.unique(unicodes[train], return_inverse=True)[1]
-    positions, is_copy = balance(labels, cap=50, floor=50, rng=np.random.default_rng(0))
+    positions, is_copy = prior_draw(labels, 1.0, len(labels), np.random.default_rng(0))
     assert is_copy.any()
     assert not set(samples[train][positions]) & set(samples[valid])  # copies come from training only
     if group != "sample":  # a validation page lends samples to training only for otherwise untrained classes
@@ -58,14 +59,15 @@ def test_split_by_sample_takes_the_fraction_of_every_class() -> None:
     assert np.unique(unicodes[valid], return_counts=True)[1].tolist() == [30] * 20  # 0.3 x 100 each
 
 
-def test_balance_caps_and_fills() -> None:
+def test_the_prior_draws_classes_alike_at_one_and_marks_repeats_as_copies() -> None:
     labels = np.array([0] * 1000 + [1] * 10 + [2] * 1)
-    positions, is_copy = balance(labels, cap=100, floor=50, rng=np.random.default_rng(0))
+    positions, is_copy = prior_draw(labels, 1.0, 3000, np.random.default_rng(0))
     counts = np.bincount(labels[positions])
-    assert counts.tolist() == [100, 50, 50]
-    assert len(set(positions[labels[positions] == 0])) == 100  # capped without repeats
-    assert is_copy[labels[positions] == 1].sum() == 40 and is_copy[labels[positions] == 2].sum() == 49
-    assert not is_copy[labels[positions] == 0].any()
+    assert counts.sum() == 3000 and all(abs(c - 1000) < 100 for c in counts)
+    assert set(positions[labels[positions] == 2].tolist()) == {1010}  # the one sample, drawn again and again
+    assert is_copy[labels[positions] == 2].sum() == counts[2] - 1
+    first = np.unique(positions, return_index=True)[1]
+    assert not is_copy[first].any() and is_copy.sum() == 3000 - len(first)
 
 
 def test_split_books_holds_out_whole_books() -> None:

@@ -9,13 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from data.balance import balance
+from data.balance import prior_draw, prior_weights
 from data.crops import CropSet, make_crops
 from data.infra.errors import DataError
 from data.sources import combine, page_sources, parse_source, read_sources, source_names
 from data.split import book_of, make_split
 from data.synth.renders import rare_classes, render_crops
-from detect.dataset import page_copies
 from recognize.dataset import prepare
 
 REAL = {  # image_id → labels: three books, one page without characters
@@ -130,33 +129,28 @@ def test_too_few_real_pages_left_validate_the_detector_on_the_others(
     )
 
 
-def test_weights_repeat_samples_within_the_class_balance() -> None:
+def test_a_sources_weight_is_a_sampling_weight_within_its_class() -> None:
     labels = np.array([0, 0, 1, 1, 1, 1, 1, 1])
     weights = np.array([3.0, 1.0, 1.0, 1, 1, 1, 1, 1])
-    positions, is_copy = balance(labels, cap=100, floor=0, rng=np.random.default_rng(0), weights=weights)
-    assert sorted(positions.tolist()) == [0, 0, 0, 1, 2, 3, 4, 5, 6, 7]
-    assert is_copy[positions == 0].sum() == 2 and not is_copy[positions != 0].any()
-    capped, _ = balance(labels, cap=2, floor=0, rng=np.random.default_rng(0), weights=np.full(8, 10.0))
-    assert np.bincount(labels[capped]).tolist() == [2, 2]
+    assert prior_weights(labels, 0.0, weights).tolist() == pytest.approx([0.3] + [0.1] * 7)  # 3 of 10 shares
+    assert prior_weights(labels, 1.0, weights).tolist() == pytest.approx(
+        [0.375, 0.125] + [1 / 12] * 6
+    )  # classes alike
     for same in (None, np.ones(8)):  # weights of 1 draw exactly what no weights draw
-        weighted = balance(labels, 3, 4, np.random.default_rng(5), same)
-        plain = balance(labels, 3, 4, np.random.default_rng(5))
+        weighted = prior_draw(labels, 0.5, 8, np.random.default_rng(5), same)
+        plain = prior_draw(labels, 0.5, 8, np.random.default_rng(5))
         assert all(np.array_equal(a, b) for a, b in zip(weighted, plain, strict=True))
-    halves = balance(np.zeros(10000, int), 10**6, 0, np.random.default_rng(1), np.full(10000, 0.5))[0]
-    assert abs(len(halves) - 5000) < 200  # a weight of 0.5 draws a sample every other epoch
-
-
-def test_page_copies_round_weights_to_their_mean() -> None:
-    assert page_copies({"a": 10.0, "b": 1.0, "c": 2.0}) == {"a": 10, "b": 1, "c": 2}
-    halves = page_copies({str(k): 0.5 for k in range(1000)})
-    assert set(halves.values()) == {0, 1} and abs(sum(halves.values()) - 500) < 60
+    positions, is_copy = prior_draw(labels, 0.0, 8000, np.random.default_rng(1), weights)
+    assert abs(np.mean(positions == 0) - 0.3) < 0.02
+    first = np.unique(positions, return_index=True)[1]
+    assert not is_copy[first].any() and is_copy.sum() == 8000 - 8  # every later draw is a copy
 
 
 def test_crops_carry_source_and_weight_and_only_real_crops_validate(union: Path, tmp_path: Path) -> None:
-    crops, note = make_crops(union)
+    crops = make_crops(union)
     assert crops.unicodes.tolist() == ["U+306B", "U+306E", "U+306B", "U+4E00", "U+306B", "U+30A2", "U+306B"]
     assert crops.sources.tolist() == ["real"] * 4 + ["gen.set"] * 3
-    assert crops.weights.tolist() == [10.0] * 4 + [1.0] * 3 and note == ""
+    assert crops.weights.tolist() == [10.0] * 4 + [1.0] * 3
     assert crops.source_weights() == {"real": 10.0, "gen.set": 1.0}
     crops.save(tmp_path / "crops.npz")
     again = CropSet.load(tmp_path / "crops.npz")
@@ -195,9 +189,9 @@ def test_read_sources_of_a_plain_folder_is_none(tmp_path: Path) -> None:
 
 
 def test_crops_of_the_real_source_only_with_renders_of_its_rare_classes(union: Path, tmp_path: Path) -> None:
-    from data.crops import main
+    from data.synth.renders import with_renders
 
-    main(["--data", str(union), "--out", str(tmp_path / "c.npz"), "--real-only", "--rare-below", "2"])
+    with_renders(make_crops(union, real_only=True), rare_below=2, per_class=20).save(tmp_path / "c.npz")
     crops = CropSet.load(tmp_path / "c.npz")
     real = crops.sources == "real"
     assert crops.unicodes[real].tolist() == ["U+306B", "U+306E", "U+306B", "U+4E00"]  # no gen.set crop

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 
 REAL_CLASSES = 4212
-REAL_CHARACTERS = 683_464
 HIRAGANA_SHARE = 0.627
 # (rank, count) anchors fitted to the figures above; counts in between are log-log interpolated.
 REAL_PROFILE = (

@@ -59,3 +59,12 @@ def render_crops(codes: list[str], per_class: int, weight: float = 1.0, seed: in
         source_names=np.array([RENDERS]),
     )
     return crops, missing
+
+
+def with_renders(crops: CropSet, rare_below: int, per_class: int, seed: int = 0) -> CropSet:
+    """``crops`` and ``per_class`` renders of each real class with fewer than ``rare_below`` crops."""
+    rare = rare_classes(crops.unicodes[crops.real], rare_below)
+    made, missing = render_crops(rare, per_class, seed=seed)
+    made.samples += int(crops.samples.max(initial=-1)) + 1
+    print(f"{len(made)} renders of {len(rare) - missing} rare classes ({missing} that no face draws)")
+    return CropSet.join([crops, made])

@@ -18,6 +18,7 @@ import numpy as np
 
 from data.annotations import load_train
 from data.geometry import centre_owner, iou_matches
+from data.infra.cli import reading_options
 from data.infra.errors import DataError, run_cli
 from data.infra.io import read_image, write_json
 from data.truth_order import true_order
@@ -161,16 +162,9 @@ def table(result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, help="Kaggle-layout folder")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], parents=[reading_options()])
     parser.add_argument("--split", help="split.json from data.split (default: read every page of --data)")
-    parser.add_argument("--detector", required=True)
-    parser.add_argument("--recognizer", required=True)
     parser.add_argument("--out", required=True, help="folder for evaluate.json and pictures/")
-    parser.add_argument("--device", default="auto")
-    parser.add_argument(
-        "--thresholds", help="thresholds.json from submit.evaluation.tune (default: confidence 0.25)"
-    )
     args = parser.parse_args(argv)
     result = evaluate(
         args.data,

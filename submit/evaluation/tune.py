@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from data.annotations import load_train
+from data.infra.cli import reading_options
 from data.infra.errors import run_cli, warn
 from data.split import tune_pages
 from recognize.plots import plt, save
@@ -98,13 +99,11 @@ def plot(f1: np.ndarray, chosen: Thresholds, path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, help="Kaggle-layout folder")
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], parents=[reading_options(thresholds=False)]
+    )
     parser.add_argument("--split", required=True, help="split.json from data.split")
-    parser.add_argument("--detector", required=True)
-    parser.add_argument("--recognizer", required=True)
     parser.add_argument("--out", required=True, help="folder for thresholds.json and tune.png")
-    parser.add_argument("--device", default="auto")
     parser.add_argument("--tta", action="store_true", help="read several views of each box (submit.views)")
     args = parser.parse_args(argv)
     result = tune(args.data, args.split, args.detector, args.recognizer, args.out, args.device, args.tta)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from data.infra.cli import reading_options
 from data.infra.errors import DataError, run_cli, warn
 from data.infra.io import image_size, read_image, write_json, write_text
 from submit.picture import draw_page
@@ -112,16 +113,12 @@ def read_pages(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], parents=[reading_options(data=False)]
+    )
     parser.add_argument("pages", nargs="+", help="page images or folders of them")
     parser.add_argument("--out", required=True, help="folder for the transcriptions")
-    parser.add_argument("--detector", required=True, help="detector model.pt")
-    parser.add_argument("--recognizer", required=True, help="recognizer model.pt")
-    parser.add_argument("--device", default="auto")
     parser.add_argument("--max-pixels", type=int, default=MAX_PIXELS, help="refuse larger images")
-    parser.add_argument(
-        "--thresholds", help="thresholds.json from submit.evaluation.tune (default: confidence 0.25)"
-    )
     parser.add_argument(
         "--conf", type=float, help="the detector's confidence threshold (overrides --thresholds)"
     )
