@@ -1,9 +1,10 @@
 """The reading order alone: true boxes put in order by our code, scored against the true text.
 
-    python bench/order.py [--pages 3] [--scale 0.25] [--real ../shared/realpages]
+    python -m bench.order [--pages 3] [--scale 0.25] [--real ../shared/realpages] [--profile P --set S]
 
 Renders ``--pages`` pages of every book style of the ``full`` preset (28 books, and the books
-that only test pages come from) at ``--scale``, then the same books laid out as tables, and
+that only test pages come from, drawn with the profile's ``seed`` as the generator draws them) at
+``--scale``, then the same books laid out as tables, and
 prints the CER of ordering their true boxes against the order the generator recorded, book by
 book where there are errors. With ``--real`` (a Kaggle-layout folder) it also orders the real
 pages' boxes against their annotation order, page by page.
@@ -19,6 +20,7 @@ import numpy as np
 
 from data.annotations import read_annotations
 from data.fonts import glyph_faces
+from data.infra.cli import add_settings_options, settings_of
 from data.synth.classes import inventory
 from data.synth.generate import drawable, writer_for
 from data.synth.layout import render
@@ -29,11 +31,11 @@ from submit.reading.order import reading_order
 from submit.reading.transcribe import ordered_truth, truth_text
 
 
-def generated(pages: int, scale: float, tables: bool) -> dict:
+def generated(pages: int, scale: float, tables: bool, seed: int) -> dict:
     """Edits in ordering each book's true boxes, compared by box so that equal characters hide no swap."""
     faces = glyph_faces()
-    writer = writer_for(faces, inventory(drawable(faces), 300, np.random.default_rng(1)))
-    train, test = plan(PRESETS["full"], 0, len(faces), Path("unused"))
+    writer = writer_for(faces, inventory(drawable(faces), 300, np.random.default_rng(seed + 1)))
+    train, test = plan(PRESETS["full"], seed, len(faces), Path("unused"))
     styles = {job.style.book: job.style for job in train + test}
     if tables:
         styles = {k: dataclasses.replace(s, table=True) for k, s in styles.items() if not s.spread}
@@ -68,9 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=3, help="pages per book style")
     parser.add_argument("--scale", type=float, default=0.25, help="page scale (1: the competition's size)")
     parser.add_argument("--real", type=Path, help="a Kaggle-layout folder of real pages")
+    add_settings_options(parser)
+    parser.set_defaults(device="cpu")  # nothing runs on a device: the profile is the CPU's unless named
     args = parser.parse_args(argv)
+    seed = settings_of(args)["seed"]
     for tables in (False, True):
-        result = generated(args.pages, args.scale, tables)
+        result = generated(args.pages, args.scale, tables, seed)
         what = "as tables" if tables else "as drawn"
         print(
             f"generated, {result['books']} book styles {what}, {args.pages} pages each: "
@@ -86,4 +91,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

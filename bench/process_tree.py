@@ -101,18 +101,23 @@ def written_bytes(before: dict[str, tuple[int, int]], after: dict[str, tuple[int
     return sum(size for path, (size, mtime) in after.items() if before.get(path) != (size, mtime))
 
 
-def measure(command: list[str], cwd: Path, folder: Path, log: Path) -> tuple[int, float, float, float, float]:
-    """Run ``command`` in ``cwd``, output to ``log``: (exit status, seconds, peak MB, tree MB, disk MB).
+def measure(
+    command: list[str], cwd: Path, folder: Path, log: Path, env: dict[str, str] | None = None
+) -> tuple[int, float, float, float, float]:
+    """Run ``command`` in ``cwd`` (in ``env``, default this process's environment), output to
+    ``log``: (exit status, seconds, peak MB, tree MB, disk MB).
 
     Disk MB counts what it writes under ``folder``.
     """
     before = snapshot(folder)
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as out:
-        out.write((shlex.join(command) + "\n\n").encode())
+        changed = {k: v for k, v in (env or {}).items() if os.environ.get(k) != v}
+        shown = [f"{k}={v}" for k, v in changed.items()]
+        out.write((f"cd {shlex.quote(str(cwd))} && " + shlex.join([*shown, *command]) + "\n\n").encode())
         out.flush()
         start = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
         sampler = TreeSampler(process.pid)
         sampler.start()
         _, status, usage = os.wait4(process.pid, 0)

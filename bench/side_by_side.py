@@ -1,6 +1,6 @@
 """A generated page beside a real one at the same pixel scale, with their boxes, as one PNG.
 
-    python bench/side_by_side.py --generated build/data/default --real ../shared/realpages \
+    python -m bench.side_by_side --generated build/data/default --real ../shared/realpages \
         --out build/side_by_side.png
 
 Both pages are shrunk by the same factor, so character sizes compare directly; a table of

@@ -1,112 +1,68 @@
-"""What each change for the competition F1 is worth: the pipeline as it was, then one change at a time.
+"""What each change for the competition F1 is worth: the recipe with every lever off, then one
+lever on at a time, cumulatively.
 
-python -m bench.experiments.ablation --data build/data/default --work build/default [--recognizer-args="..."]
+    python -m bench.experiments.ablation [--profile P] [--set "..."] [DATA=...]
 
-Every arm reads the same held-out books with the same detector (``--work``/detector), so the rows
-differ only in the recognizer's training and in the thresholds:
-- ``before``: true-box crops, 30 % of them (by sample) kept back to validate, detector confidence 0.25;
-- ``+ tune pages``: the tune pages (``data.split.tune_pages``) validate instead, every other crop trains;
-- ``+ detector's boxes``: the detector's own boxes on the same pages train too (``detect.boxcrops``),
-  boxes with no character as the background class;
-- ``+ thresholds``: detector confidence and recognizer probability chosen on the tune pages
-  (``submit.evaluation.tune``);
-- ``+ class prior``: classes drawn by count ** 0.5 instead of capped and floored;
-- ``+ box jitter``: every true box also cut once more, moved by a box error the detector made on
-  the tune pages (``detect.boxerrors``).
-Run time is the recognizer's training (its metrics.csv) plus the tuning and the held-out reading.
-Every run resumes or is reused. Writes ablation.json and ablation.md in ``--work``/ablation.
+Each arm is the recipe (``submit.recipe``) up to the held-out evaluation, with these settings:
+- ``before``: the recognizer learns the true boxes only, classes drawn as they come, the detector's
+  default confidence;
+- ``+ detector's boxes``: the detector's own boxes on the same pages train too (``recipe.box_crops``,
+  ``detect.boxcrops``), boxes with no character as the background class;
+- ``+ thresholds``: detector confidence and class probability chosen on the tune pages (``recipe.tune``);
+- ``+ class prior``: classes drawn by count ** (1 - ``recognizer.prior``) with the profile's prior;
+- ``+ box jitter``: every true box cut once more, moved by a box error of the detector (``recipe.jitter``);
+- ``+ box views``: each box read in several views (``recipe.tta``).
+The arms run in <work>/ablation/<arm> and borrow every stage they share with the run itself
+(``make submission``'s <work>) or with an earlier arm, so the detector trains once. Minutes are the
+arm's own stages. Writes ablation.json and ablation.md in <work>/ablation.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import shlex
-import time
+import json
 from dataclasses import replace
 from pathlib import Path
-from typing import NamedTuple
 
-from data.crops import CropSet
-from data.infra.cli import add_settings, settings_from
 from data.infra.errors import run_cli
 from data.infra.io import write_json, write_text
-from detect.boxcrops import box_crops
-from detect.boxerrors import measure
-from detect.predict import Detector
-from recognize.config import Config
-from recognize.train import train
-from submit.evaluation.evaluate import evaluate
-from submit.evaluation.tune import tune
+from data.infra.settings import Settings
+from data.infra.stages import Stages
+from submit import recipe
+from submit.cli import recipe_options, resolve
 
-
-class Arm(NamedTuple):
-    """How an arm trains the recognizer and reads: crop cache, tune-page validation, thresholds,
-    prior, and several views of each box (``submit.views``)."""
-
-    crops: str
-    tune_pages: bool
-    thresholds: bool
-    prior: float
-    tta: bool = False
-
-
-ARMS = {
-    "before": Arm("crops.npz", False, False, 0.0),
-    "+ tune pages": Arm("crops.npz", True, False, 0.0),
-    "+ detector's boxes": Arm("boxes.npz", True, False, 0.0),
-    "+ thresholds": Arm("boxes.npz", True, True, 0.0),
-    "+ class prior": Arm("boxes.npz", True, True, 0.5),
-    "+ box jitter": Arm("boxes-jitter.npz", True, True, 0.5),
-    "+ box views": Arm("boxes-jitter.npz", True, True, 0.5, True),
+LEVERS = {  # each arm turns one more lever to the profile's value
+    "before": set(),
+    "+ detector's boxes": {"recipe.box_crops"},
+    "+ thresholds": {"recipe.tune"},
+    "+ class prior": {"recognizer.prior"},
+    "+ box jitter": {"recipe.jitter"},
+    "+ box views": {"recipe.tta"},
 }
+OFF = {"recipe.box_crops": False, "recipe.tune": False, "recognizer.prior": 0.0, "recipe.jitter": False}
+OFF |= {"recipe.tta": False}
 
 
-def crop_cache(name: str, data: Path, work: Path, device: str) -> Path:
-    """The run's crops.npz, or a cache of it plus the detector's boxes (and jittered true boxes)
-    made once in the ablation folder."""
-    if name == "crops.npz":
-        return work / name
-    path = work / "ablation" / name
-    if not path.is_file():
-        detector = Detector.load(work / "detector" / "model.pt", device)
-        errors = measure(data, work / "split.json", detector) if "jitter" in name else None
-        box_crops(data, CropSet.load(work / "crops.npz"), detector, errors).save(path)
-    return path
+def arm_settings(s: Settings) -> dict[str, Settings]:
+    """Every arm's settings: the levers not yet reached, off."""
+    arms, on = {}, set()
+    for name, levers in LEVERS.items():
+        on |= levers
+        arms[name] = s.override({k: v for k, v in OFF.items() if k not in on}, f"ablation: {name}")
+    return arms
 
 
-def run_arm(name: str, arm: Arm, data: Path, work: Path, cfg: Config, device: str) -> dict:
-    """Train (or reuse) the arm's recognizer, tune if it tunes, and read the held-out books."""
-    out = work / "ablation"
-    split = work / "split.json"
-    recognizer_name = (
-        f"{Path(arm.crops).stem}{'-tune' * arm.tune_pages}{f'-prior{arm.prior}' * (arm.prior > 0)}"
-    )
-    run = out / "recognizers" / recognizer_name
-    crops = crop_cache(arm.crops, data, work, device)
-    model = train(
-        replace(cfg, prior=arm.prior), crops, run, device, True, split=split if arm.tune_pages else None
-    )
-    with open(run / "metrics.csv") as f:
-        seconds = sum(float(row["seconds"]) for row in csv.DictReader(f))
-    began = time.perf_counter()
-    thresholds = None
-    slug = name.strip("+ ").replace(" ", "-").replace("'", "")
-    if arm.thresholds:
-        tune(data, split, work / "detector" / "model.pt", model, out / slug / "tune", device, arm.tta)
-        thresholds = out / slug / "tune" / "thresholds.json"
-    result = evaluate(
-        data,
-        split,
-        work / "detector" / "model.pt",
-        model,
-        out / slug,
-        device,
-        pictures=0,
-        viewer=0,
-        thresholds=thresholds,
-    )
-    seconds += time.perf_counter() - began
+def slug(name: str) -> str:
+    return name.strip("+ ").replace(" ", "-").replace("'", "")
+
+
+def run_arm(job: recipe.Job, s: Settings, name: str, work: Path, reuse: list[Path]) -> dict:
+    """The recipe up to the held-out evaluation with this arm's settings; its row."""
+    folder = work / "ablation" / slug(name)
+    st = Stages(folder, reuse=reuse)
+    done = recipe.run(replace(job, work=folder), s, "evaluate", st)
+    seconds = sum(json.loads(p.read_text())["seconds"] for p in (folder / "stages").glob("*.json"))
+    result = json.loads(done["evaluate"].read_text())
     e, r = result["end_to_end"], result["recognizer"]
     return {
         "arm": name,
@@ -161,25 +117,23 @@ def table(rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, help="Kaggle-layout folder of the run")
-    parser.add_argument(
-        "--work", required=True, help="the run's folder: split.json, detector/, crops.npz, boxcrops.npz"
-    )
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(ARMS))
-    parser.add_argument("--recognizer-args", default="", help="recognize.train flags, as the Makefile's")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], parents=[recipe_options()])
+    parser.add_argument("--arms", nargs="+", choices=list(LEVERS), default=list(LEVERS))
     args = parser.parse_args(argv)
-    flags = argparse.ArgumentParser()
-    add_settings(flags, Config)
-    cfg = settings_from(Config, flags.parse_args(shlex.split(args.recognizer_args)))
-    data, work = Path(args.data), Path(args.work)
-    rows = [run_arm(name, ARMS[name], data, work, cfg, args.device) for name in args.arms]
-    write_json(work / "ablation" / "ablation.json", {"data": str(data), "rows": rows})
+    job, s, chosen = resolve(args)
+    print(chosen)
+    work = job.folder(s)
+    reuse, rows = [work], []
+    for name, settings in arm_settings(s).items():
+        if name in args.arms:
+            rows.append(run_arm(job, settings, name, work, list(reuse)))
+        reuse.append(work / "ablation" / slug(name))
+    out = work / "ablation"
+    write_json(out / "ablation.json", {"settings": dict(s.values), "rows": rows})
     text = table(rows)
-    write_text(work / "ablation" / "ablation.md", text + "\n")
+    write_text(out / "ablation.md", text + "\n")
     print(text)
-    print(f"details: {work / 'ablation'} (ablation.json, and each arm's evaluate.json in its folder)")
+    print(f"details: {out} (ablation.json, and each arm's evaluate/evaluate.json in its folder)")
     return 0
 
 

@@ -1,77 +1,148 @@
-"""Leave one real book out: models from the stand-in only, real pages only, and both, read on it.
+"""Leave one real book out: the recipe trained on the stand-in only, on the real pages only, and on
+both, each read on the book that it never saw.
 
-python -m bench.experiments.realcheck --real ../shared/realpages --standin build/data/fast \\
-    --out build/realcheck \\
-    [--books B ...] [--arms standin real mix finetune ...] [--jobs N] \\
-    [--detector-args="..."] [--recognizer-args="..."]
+    python -m bench.experiments.realcheck [--books B ...] [--profile P] [--set "realcheck.jobs=4 ..."]
 
-For each book of ``--real`` (a Kaggle-layout folder of real pages), the other books' pages train
-and the book is read end to end with ``submit.evaluation.evaluate``: F1, detector centre-hit recall and
-recognizer accuracy on detected characters; plus the recognizer's accuracy on the book's true
-boxes by how many real training samples their class has. The arms (``ARMS``) differ in what they
-learn from; the stand-in models are trained once and serve every book. Every stage is resumable and
-skipped when done. Writes realcheck.json and realcheck.csv in ``--out``, and prints the table.
+``realcheck.real`` is a Kaggle-layout folder of real pages, ``realcheck.standin`` the stand-in (a
+preset or a folder). For each book of the real pages, each arm of ``realcheck.arms`` runs the
+recipe (``submit.recipe``) with that book held out and reads it with the final models:
+
+    standin  the stand-in's own recipe run (``make submission`` on it), the same models for every book
+    real     the recipe on the other real books
+    both     the recipe on the other real books joined with the stand-in (``EXTRA=``): the detector
+             trains on both, the recognizer fine-tunes the stand-in's on the real crops
+
+Each arm is a recipe run in <out>/<book>/<arm>, so a rerun redoes exactly what a changed setting
+touches. Reports F1, detector centre-hit recall and recognizer accuracy per book and arm, and the
+recognizer's accuracy on the books' true boxes by how many real training samples the class has.
+Writes realcheck.json and realcheck.csv in --out and prints both tables.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
-import shlex
 import time
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
-from bench.experiments.realfold import fold, standin_models
-from bench.experiments.realplan import ARMS, Plan
+import numpy as np
+
 from data.annotations import load_train
+from data.crops import CropSet, build_crops
 from data.formats import write_rows
-from data.infra.cli import add_settings, settings_from
-from data.infra.errors import run_cli
+from data.infra.errors import DataError, run_cli
 from data.infra.io import write_json
-from data.sources import combine, read_sources
+from data.infra.settings import Settings
+from data.infra.stages import Stages
 from data.split import book_of
-from detect.settings import DetectorConfig
-from recognize.config import Config
+from submit import recipe
+from submit.cli import recipe_options, resolve
 
+ARMS = ("standin", "real", "both")
 COLUMNS = ["book", "pages", "characters", "arm", "f1", "detector_recall", "recognizer_accuracy", "known"]
+BUCKETS = {"0": (0, 0), "1-9": (1, 9), "10+": (10, 10**9)}  # real training samples of a class
 
 
-def union(out: Path, sources: list[tuple[Path, float]]) -> Path:
-    """The union folder of these sources (``data.sources``), rebuilt only when its weights changed."""
-    known = read_sources(out)
-    if known is None or [s.weight for s in known] != [w for _, w in sources]:
-        combine(sources, out)
+def standin_job(job: recipe.Job, s: Settings) -> tuple[recipe.Job, Settings]:
+    """The stand-in's own recipe run: the one ``EXTRA=<standin>`` fine-tunes from."""
+    standin = s["realcheck.standin"]
+    if (Path(standin) / "train.csv").is_file():
+        return replace(job, data=Path(standin), extra=None, work=None, holdout_books=()), s
+    preset = s.override({"data.preset": standin}, "realcheck.standin")
+    return replace(job, data=None, extra=None, work=None, holdout_books=()), preset
+
+
+def arm_job(job: recipe.Job, s: Settings, arm: str, book: str, out: Path) -> recipe.Job:
+    """The recipe run of one arm with ``book`` held out."""
+    real = Path(s["realcheck.real"])
+    extra = s["realcheck.standin"] if arm == "both" else None
+    return replace(job, data=real, extra=extra, work=out / book / arm, holdout_books=(book,))
+
+
+def fold(job: recipe.Job, s: Settings, out: Path, book: str, arms: list[str], standin: dict) -> list[dict]:
+    """Every arm trained without ``book`` and read on it; one result per arm."""
+    real = Path(s["realcheck.real"])
+    annotations = load_train(real, report=False)
+    held = [i for i in annotations.image_ids if book_of(i) == book]
+    others = annotations.boxes[~annotations.boxes["image_id"].isin(held)]
+    counts = Counter(others["unicode"].tolist())
+    truth = build_crops(annotations.subset(held), real / "train_images", 1)
+    results = []
+    for arm in arms:
+        if arm == "standin":
+            folder = out / book / arm
+            split = folder / "split.json"
+            write_json(split, {"holdout": held})
+            models, chosen = standin["final"], standin["thresholds"]
+            st = Stages(folder)
+            result = recipe.evaluate(st, job, "evaluate", real, split, models, chosen, folder / "evaluate")
+        else:
+            done = recipe.run(arm_job(job, s, arm, book, out), s, "final")
+            models = done["final"]
+            result = done.get("final.evaluate") or done["evaluate"]
+        read = json.loads(Path(result).read_text())
+        results.append(
+            {
+                "book": book,
+                "pages": read["pages"],
+                "characters": read["characters"],
+                "arm": arm,
+                "f1": read["end_to_end"]["f1"],
+                "detector_recall": read["detector"]["centre_hit_recall"],
+                "recognizer_accuracy": read["recognizer"]["accuracy_on_detected"],
+                "known": read["recognizer"]["known_class_share"],
+                "buckets": buckets(models[1], job.device, truth, counts),
+                "models": [str(m) for m in models],
+            }
+        )
+    return results
+
+
+def buckets(model: Path, device: str, crops: CropSet, counts: Counter) -> dict[str, dict]:
+    """Accuracy on the held-out book's true boxes, by how many real training samples each class has."""
+    from recognize.predict import Recognizer
+
+    codes, _ = Recognizer.load(model, device).predict(crops.images)
+    right = codes == crops.unicodes
+    seen = np.array([counts.get(u, 0) for u in crops.unicodes.tolist()])
+    out = {}
+    for name, (low, high) in BUCKETS.items():
+        member = (seen >= low) & (seen <= high)
+        out[name] = {"characters": int(member.sum()), "right": int(right[member].sum())}
     return out
 
 
-def run(
-    plan: Plan,
-    out: Path,
-    books: list[str] | None = None,
-    arms: list[str] | None = None,
-    base: tuple[Path | None, Path | None] | None = None,
-    jobs: int = 1,
-) -> dict:
-    """Every arm on every book (all books of ``plan.real`` by default); the results, also in ``out``.
-
-    ``base``: the stand-in arm's (detector, recognizer) model files, when already trained;
-    ``jobs``: books read at once, each in its own process.
-    """
+def run(job: recipe.Job, s: Settings, out: Path, books: list[str] | None = None) -> dict:
+    """Every arm on every book (all books of ``realcheck.real`` by default); the results, also in ``out``."""
     began = time.time()
-    arms = arms or ["standin", "real", "mix"]
-    data = {"real": union(out / "data" / "real", [(plan.real, plan.real_weight)])}
-    if any(ARMS[a].detector == "mix" or ARMS[a].recognizer == "mix" for a in arms):
-        sources = [(plan.real, plan.real_weight), (plan.standin, 1.0)]
-        data["mix"] = union(out / "data" / "mix", sources)
-    if base is None:
-        base = standin_models(plan, out / "standin", arms)
-    ids = load_train(data["real"], report=False).image_ids
+    arms = list(s["realcheck.arms"])
+    unknown = sorted(set(arms) - set(ARMS))
+    if unknown:
+        raise DataError("realcheck.arms", f"{unknown[0]!r} is not one of {', '.join(ARMS)}")
+    real = Path(s["realcheck.real"])
+    if not (real / "train.csv").is_file():
+        raise DataError(real / "train.csv", "not found: set realcheck.real (REAL=) to a Kaggle-layout folder")
+    ids = load_train(real, report=False).image_ids
     books = books or list(dict.fromkeys(book_of(i) for i in ids))
-    results = folds(plan, out, books, data, base, arms, jobs)
+    standin = {}
+    if {"standin", "both"} & set(arms):  # trained once, before the books, for every book
+        own, own_settings = standin_job(job, s)
+        standin = recipe.run(own, own_settings, "final")
+    jobs = s["realcheck.jobs"]
+    if jobs <= 1:
+        results = [r for book in books for r in fold(job, s, out, book, arms, standin)]
+    else:
+        context = multiprocessing.get_context("spawn")  # CUDA cannot be forked
+        with ProcessPoolExecutor(jobs, mp_context=context, initializer=share_cores, initargs=(jobs,)) as pool:
+            futures = [pool.submit(fold, job, s, out, book, arms, standin) for book in books]
+            results = [r for future in futures for r in future.result()]
     summary = {
-        "plan": plan.record(),
+        "settings": dict(s.values),
         "results": results,
         "means": means(results, arms),
         "buckets": pooled_buckets(results, arms),
@@ -81,19 +152,6 @@ def run(
     rows = [[f"{r[c]:.4f}" if isinstance(r[c], float) else str(r[c]) for c in COLUMNS] for r in results]
     write_rows(out / "realcheck.csv", COLUMNS, rows)
     return summary
-
-
-def folds(
-    plan: Plan, out: Path, books: list[str], data: dict, base: tuple, arms: list[str], jobs: int
-) -> list[dict]:
-    """Every book's fold (``bench.experiments.realfold.fold``), ``jobs`` at a time in spawned processes that
-    share the CPU cores; the results in the order of ``books``."""
-    if jobs <= 1:
-        return [r for book in books for r in fold(plan, out / book, book, data, base, arms)]
-    context = multiprocessing.get_context("spawn")  # CUDA cannot be forked
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=share_cores, initargs=(jobs,)) as pool:
-        futures = [pool.submit(fold, plan, out / book, book, data, base, arms) for book in books]
-        return [r for future in futures for r in future.result()]
 
 
 def share_cores(jobs: int) -> None:
@@ -126,16 +184,9 @@ def means(results: list[dict], arms: list[str]) -> dict[str, dict[str, float]]:
 
 def table(summary: dict) -> str:
     """The results as a Markdown table: one row per book and arm, then the means per arm."""
-    head = [
-        "held-out book",
-        "pages",
-        "characters",
-        "trained on",
-        "F1",
-        "detector recall",
-        "recognizer accuracy",
-    ]
-    lines = ["| " + " | ".join([*head, "known class"]) + " |", "|" + " --- |" * (len(head) + 1)]
+    head = ["held-out book", "pages", "characters", "trained on", "F1", "detector recall"]
+    head += ["recognizer accuracy", "known class"]
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for r in summary["results"]:
         values = " | ".join(f"{r[k]:.4f}" for k in COLUMNS[4:])
         lines.append(f"| {r['book']} | {r['pages']} | {r['characters']} | {r['arm']} | {values} |")
@@ -159,34 +210,13 @@ def bucket_table(summary: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--real", default="../shared/realpages", help="Kaggle-layout folder of real pages")
-    parser.add_argument(
-        "--standin", required=True, help="Kaggle-layout folder of the stand-in (data.synth.generate)"
-    )
-    parser.add_argument("--out", required=True)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], parents=[recipe_options()])
     parser.add_argument("--books", nargs="+", help="only these books (default: every book)")
-    parser.add_argument("--arms", nargs="+", default=["standin", "real", "mix"], choices=sorted(ARMS))
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--jobs", type=int, default=1, help="books read at once, each in its own process")
-    add_settings(parser, Plan, skip=("real", "standin", "device", "detector", "recognizer"))
-    parser.add_argument("--detector-args", default="", help="detect.train flags, e.g. '--epochs 4'")
-    parser.add_argument("--recognizer-args", default="", help="recognize.train flags, e.g. '--epochs 3'")
+    parser.add_argument("--out", default="build/realcheck", help="the experiment's folder")
     args = parser.parse_args(argv)
-    detector = argparse.ArgumentParser()
-    add_settings(detector, DetectorConfig)
-    recognizer = argparse.ArgumentParser()
-    add_settings(recognizer, Config)
-    plan = settings_from(
-        Plan,
-        args,
-        real=Path(args.real),
-        standin=Path(args.standin),
-        device=args.device,
-        detector=settings_from(DetectorConfig, detector.parse_args(shlex.split(args.detector_args))),
-        recognizer=settings_from(Config, recognizer.parse_args(shlex.split(args.recognizer_args))),
-    )
-    summary = run(plan, Path(args.out), args.books, args.arms, jobs=args.jobs)
+    job, s, chosen = resolve(args)
+    print(chosen)
+    summary = run(job, s, Path(args.out), args.books)
     print(table(summary))
     print("\nrecognizer accuracy on the true boxes of the held-out books:\n" + bucket_table(summary))
     minutes = summary["seconds"] / 60
