@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.target == "plan":
         st = Stages(job.folder(s), dry=True)
         run(job, s, "submission", st)
-        print(f"{len(st.ran)} stages to run" + (f": {', '.join(st.ran)}" if st.ran else ""))
+        count = f"{len(st.ran)} stage{'' if len(st.ran) == 1 else 's'} to run"
+        print(count + (f": {', '.join(st.ran)}" if st.ran else ""))
         return 0
     if args.target == "read":
         return read(job, s, args)
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.target == "submission":
         from submit.report import report
 
-        print(report(done, chosen))
+        print(report(done, chosen.removeprefix("profile ")))
     return 0
 
 
@@ -102,10 +103,6 @@ def realpages(job: Job, s: Settings) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    run_cli(main)
-
-
 def lr_find(job: Job, s: Settings) -> int:
     """The learning-rate finder (``recognize.lr_find``) on the crops the recognizer trains on."""
     from recognize.lr_find import lr_find as sweep
@@ -119,3 +116,7 @@ def lr_find(job: Job, s: Settings) -> int:
         f"{out / 'lr_find.png'}"
     )
     return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)
