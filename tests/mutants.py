@@ -675,8 +675,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{m.name}  ({m.path}; {', '.join(m.tests)})")
         return 0 if mutants else 2
     with tempfile.TemporaryDirectory(prefix="mutants-") as folder:
-        tree = Path(folder)
+        tree = Path(folder) / ROOT.name
         copy_tree(tree)
+        shared = ROOT.parent / "shared"
+        if shared.is_dir():  # the tests that read ../shared (real pages) run in the copy too
+            (Path(folder) / "shared").symlink_to(shared)
         for m in mutants:  # every mutant's text is there before any test runs
             (tree / m.path).write_text(apply(tree, m))
         tests = sorted({t for m in mutants for t in m.tests})
