@@ -12,7 +12,7 @@ from recognize.train import Config
 
 def test_a_profile_inherits_and_says_where_each_value_came_from() -> None:
     fast = load("fast")
-    assert (fast["recognizer.epochs"], fast.origins["recognizer.epochs"]) == (2, "profiles/fast.toml")
+    assert (fast["recognizer.epochs"], fast.origins["recognizer.epochs"]) == (3, "profiles/fast.toml")
     assert (fast["recognizer.batch"], fast.origins["recognizer.batch"]) == (64, "profiles/cpu.toml")
     gpu = load("gpu")
     assert (gpu["detector.imgsz"], gpu["recognizer.width"], gpu["recognizer.batch"]) == (640, 64, 512)
