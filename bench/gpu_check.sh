@@ -75,6 +75,16 @@ utilisation() {
               else print "no samples" }' "$file"
 }
 
+# target NAME SECONDS [sampled]: `python -m submit NAME` unless a step before it failed; "sampled"
+# records the GPU's utilisation while it runs
+target() {
+    if [[ -n $FAILED ]]; then return 0; fi
+    if [[ ${3:-} == sampled ]]; then sample "$1"; fi
+    step "$1" "$2" "$PY" -m submit "$1" || FAILED="$1"
+    if [[ ${3:-} == sampled ]]; then unsample; fi
+    return 0
+}
+
 summary() {
     unsample
     local work=$WORK_DIR
@@ -164,25 +174,11 @@ main() {
     fi
     echo "data: $DATA_NOTE; work folder $WORK; SET=\"$SET\""
 
-    if [[ -z $FAILED ]]; then
-        step data 90 "$PY" -m submit data || FAILED="data"
-    fi
-    if [[ -z $FAILED ]]; then
-        sample detector
-        step detector 150 "$PY" -m submit detector || FAILED="detector"
-        unsample
-    fi
-    if [[ -z $FAILED ]]; then
-        step crops 60 "$PY" -m submit crops || FAILED="crops"
-    fi
-    if [[ -z $FAILED ]]; then
-        sample recognizer
-        step recognizer 90 "$PY" -m submit recognizer || FAILED="recognizer"
-        unsample
-    fi
-    if [[ -z $FAILED ]]; then
-        step evaluate 90 "$PY" -m submit evaluate || FAILED="evaluate"
-    fi
+    target data 90
+    target detector 150 sampled
+    target crops 60
+    target recognizer 90 sampled
+    target evaluate 90
     if [[ -x $PY ]]; then
         local crops=()
         for file in "$WORK/boxcrops.npz" "$WORK/crops.npz"; do

@@ -74,7 +74,7 @@ def has_test_pages(data: Path) -> bool:
     return (data / "sample_submission.csv").is_file() or (data / "test_images").is_dir()
 
 
-def settings_of(s: Settings, section: str, *extra: str) -> dict:
+def recorded(s: Settings, section: str, *extra: str) -> dict:
     """Every setting of a section, and these others, by dotted name (what a stage records)."""
     return {**{f"{section}.{k}": v for k, v in s.section(section).items()}, **s.pick(extra)}
 
@@ -146,7 +146,7 @@ def detector(
     from detect.train import train
 
     cfg = s.build(DetectorConfig, "detector", seed=s["seed"])
-    settings = settings_of(s, "detector", "seed")
+    settings = recorded(s, "detector", "seed")
     if init is not None:
         cfg = replace(cfg, epochs=s["recipe.refit_epochs"])
         settings = {**settings, "detector.epochs": None, **s.pick(["recipe.refit_epochs"])}
@@ -227,7 +227,7 @@ def recognizer(
 ) -> Path:
     """A recognizer run on ``cut``; the split's tune pages validate it. The final one trains
     ``recipe.refit_epochs`` more epochs from ``init`` on every crop, with no validation."""
-    settings = settings_of(s, "recognizer", "seed", "recipe.box_crops", "recipe.jitter")
+    settings = recorded(s, "recognizer", "seed", "recipe.box_crops", "recipe.jitter")
     if final:
         s = s.override(
             {"recognizer.epochs": s["recipe.refit_epochs"], "recognizer.valid": 0.0}, "final models"
@@ -395,10 +395,14 @@ def starting_recognizer(job: Job, s: Settings, st: Stages) -> Path | None:
     """With an extra source: the recognizer of the extra's own run, which the real crops fine-tune."""
     if not job.extra:
         return None
-    folder = Path(job.extra)
-    if (folder / "train.csv").is_file():
-        own, own_settings = replace(job, data=folder, extra=None, work=None, holdout_books=()), s
-    else:
-        own = replace(job, data=None, extra=None, work=None, holdout_books=())
-        own_settings = s.override({"data.preset": job.extra}, "EXTRA")
+    own, own_settings = own_run(job, s, job.extra, "EXTRA")
     return run(own, own_settings, "recognizer", st.child(own.folder(own_settings), "extra/"))["recognizer"]
+
+
+def own_run(job: Job, s: Settings, source: str, origin: str) -> tuple[Job, Settings]:
+    """The recipe run of ``source`` alone (a Kaggle-layout folder, or a preset generated under
+    ``data.preset``), in its default work folder: the one an extra source's recognizer comes from."""
+    alone = replace(job, extra=None, work=None, holdout_books=())
+    if (Path(source) / "train.csv").is_file():
+        return replace(alone, data=Path(source)), s
+    return replace(alone, data=None), s.override({"data.preset": source}, origin)

@@ -50,11 +50,7 @@ BUCKETS = {"0": (0, 0), "1-9": (1, 9), "10+": (10, 10**9)}  # real training samp
 
 def standin_job(job: recipe.Job, s: Settings) -> tuple[recipe.Job, Settings]:
     """The stand-in's own recipe run: the one ``EXTRA=<standin>`` fine-tunes from."""
-    standin = s["realcheck.standin"]
-    if (Path(standin) / "train.csv").is_file():
-        return replace(job, data=Path(standin), extra=None, work=None, holdout_books=()), s
-    preset = s.override({"data.preset": standin}, "realcheck.standin")
-    return replace(job, data=None, extra=None, work=None, holdout_books=()), preset
+    return recipe.own_run(job, s, s["realcheck.standin"], "realcheck.standin")
 
 
 def arm_job(job: recipe.Job, s: Settings, arm: str, book: str, out: Path) -> recipe.Job:
