@@ -96,9 +96,9 @@ def make_split(
     """Pages to fit, held out, and the detector's training and validation pages.
 
     In a union of sources (``data.sources``) only the first (real) source's books are held out or
-    validate the detector; every page of the other sources trains. Should the real pages left to
-    fit be fewer than two, the detector validates on extra-source pages instead, with a warning.
-    ``holdout_books`` names the books to hold out instead of drawing them.
+    validate the detector; every page of the other sources trains. ``holdout_books`` names the
+    books to hold out instead of drawing them; ``holdout`` 0 holds none out. A book too small for
+    the splits still trains (``small_split``): each fallback is said in one line.
     """
     annotations = load_train(data)
     real = first_source(data, annotations.image_ids)
@@ -108,24 +108,48 @@ def make_split(
             raise DataError(Path(data) / "train.csv", f"no pages of book {unknown[0]} to hold out")
         out = {i for i in real if book_of(i) in holdout_books}
         kept, held = [i for i in real if i not in out], [i for i in real if i in out]
+    elif holdout <= 0 or len(real) < 2:
+        kept, held = real, []
+        why = "holdout is 0" if holdout <= 0 else f"only {plural(len(real), 'page')} of the first source"
+        warn(f"held-out split: {why}, so no page is held out and there is no held-out score")
     else:
         kept, held = split_books(real, holdout, seed)
     real_set, held_set = set(real), set(held)
     extra = [i for i in annotations.image_ids if i not in real_set]
     fit = [i for i in annotations.image_ids if i not in held_set]
-    if len(kept) >= 2 or not extra:
-        train, valid = split_books(kept, detector_valid, seed + 1, "detector-validation")
-        train += extra
-    else:
-        train, valid = split_books(extra, detector_valid, seed + 1, "detector-validation")
-        train += kept
+    train, valid = small_split(kept, extra, detector_valid, seed + 1)
+    order = {i: k for k, i in enumerate(annotations.image_ids)}
+    train.sort(key=order.__getitem__)
+    return {"fit": fit, "holdout": held, "detector_train": train, "detector_valid": valid}
+
+
+def small_split(kept: list[str], extra: list[str], fraction: float, seed: int) -> tuple[list[str], list[str]]:
+    """The detector's (training, validation) pages: ``fraction`` of the first source's ``kept``
+    pages validate; with fewer than two, the other sources' pages (``extra``) do, and with none of
+    those the one page both trains and validates. Each fallback is warned of in one line."""
+    if len(kept) >= 2 or (not extra and not kept):
+        train, valid = split_books(kept, fraction, seed, "detector-validation")
+        return train + extra, valid
+    if extra:
+        train, valid = split_books(extra, fraction, seed, "detector-validation")
         warn(
             f"detector-validation split: {plural(len(kept), 'page')} of the first source left to fit, "
             f"so the detector validates on {plural(len(valid), 'page')} of the other sources"
         )
-    order = {i: k for k, i in enumerate(annotations.image_ids)}
-    train.sort(key=order.__getitem__)
-    return {"fit": fit, "holdout": held, "detector_train": train, "detector_valid": valid}
+        return train + kept, valid
+    warn(
+        f"detector-validation split: only 1 page left to fit ({kept[0]}), so the detector validates "
+        "on the page it trains on; its validation scores and the thresholds tuned there are optimistic "
+        "because they share the page"
+    )
+    return list(kept), list(kept)
+
+
+def unseen_tune_pages(split: dict[str, list[str]]) -> list[str]:
+    """The tune pages the detector did not train on: those that can validate the recognizer (none
+    when a one-page book's page both trains and validates, ``small_split``)."""
+    trained = set(split["detector_train"])
+    return [i for i in tune_pages(split) if i not in trained]
 
 
 def tune_pages(split: dict[str, list[str]]) -> list[str]:

@@ -23,7 +23,7 @@ from data.infra.cli import add_run_options, add_settings_options, settings_of
 from data.infra.errors import DataError, run_cli
 from data.infra.io import atomic_path
 from data.infra.runs import open_run
-from data.split import tune_pages
+from data.split import unseen_tune_pages
 from recognize.dataset import GROUPS, prepare
 from recognize.distributed import World, join, leave, parallel
 from recognize.engine import Precision, build, evaluate, peak_lr, run_epoch, start_from, steps_per_epoch
@@ -81,7 +81,7 @@ def train(
     """Train (or continue) the run in ``run`` on ``crops``; return the path of the final model.
 
     ``init``: a recognizer model.pt to start from (fine-tuning), its classes matched by unicode.
-    ``split``: a split.json whose tune pages (``data.split.tune_pages``) validate and never train.
+    ``split``: a split.json whose tune pages (``data.split.unseen_tune_pages``) validate and never train.
     The run's config.json records each crop source's weight; inputs.json the crops, ``init`` and
     ``split``.
     """
@@ -97,7 +97,7 @@ def train(
     state = load_checkpoint(run / "last.pt", device) if continuing and (run / "last.pt").exists() else None
     base = load_checkpoint(init) if init else None
     known = list(base["classes"]) if base else None
-    tune = tune_pages(json.loads(Path(split).read_text())) if split else None
+    tune = unseen_tune_pages(json.loads(Path(split).read_text())) if split else None
     prep = prepare(crop_set, cfg.group, cfg.valid, cfg.fraction, cfg.seed, device, known, tune)
     if world.main:
         with atomic_path(run / "split.npz") as tmp, tmp.open("wb") as f:

@@ -358,7 +358,12 @@ def run(job: Job, s: Settings, target: str = "submission", st: Stages | None = N
     )
     if reached("thresholds"):
         return done
-    done["evaluate"] = evaluate(st, job, "evaluate", data, held, (found, model), chosen, work / "evaluate")
+    if json.loads(held.read_text())["holdout"]:
+        done["evaluate"] = evaluate(
+            st, job, "evaluate", data, held, (found, model), chosen, work / "evaluate"
+        )
+    else:
+        st.say("evaluate: no page is held out (split.json), so there is no held-out score")
     if reached("evaluate"):
         return done
     finals = done["final"] = final_models(st, s, job, data, held, (found, model), errors)

@@ -28,12 +28,17 @@ def report(done: dict[str, Path], profile: str) -> str:
             "no test pages in the data (sample_submission.csv, test_images/): no submission.csv written"
         )
         lines.append("transcribe pages of your own with `make read IMAGES=...`")
-    pictures = [work / "evaluate" / "pictures", *([work / "pictures"] if "submission" in done else [])]
+    scored = "evaluate" in done  # not when the split held no page out (a book of one page)
+    pictures = [work / "evaluate" / "pictures"] * scored + [work / "pictures"] * ("submission" in done)
     lines.append("pictures        " + "  ".join(str(p) for p in pictures))
-    lines.append(f"viewer          {work / 'evaluate' / 'viewer.html'}")
+    if scored:
+        lines.append(f"viewer          {work / 'evaluate' / 'viewer.html'}")
     lines.append(f"training runs   {work / 'detector'}  {work / 'recognizer'}")
-    lines.append("\nheld-out books (neither model saw them):")
-    lines.append(table(json.loads(done["evaluate"].read_text())))
+    if scored:
+        lines.append("\nheld-out books (neither model saw them):")
+        lines.append(table(json.loads(done["evaluate"].read_text())))
+    else:
+        lines.append("\nno page was held out (split.json): no held-out score")
     if "submission" in done and "test" in made:
         t = made["test"]
         lines.append(
