@@ -7,6 +7,7 @@
 #   make settings                       every setting, resolved, and where it came from
 #   make plan                           which stages `make submission` would run, and why
 #   make read IMAGES=folder/            transcriptions of book pages in reading order, and a viewer
+#   make corrections CSV=train.csv IMAGES=folder/ BOOK=dir   the viewer's corrections as a book to train on
 #   make realcheck                      leave one real book out: the stand-in, the real pages, both
 #   make ablation                       what each change for the competition F1 is worth
 #
@@ -35,7 +36,7 @@ FONT_PACKAGES := fonts-kouzan-mouhitsu fonts-aoyagi-soseki fonts-aoyagi-kouzan-t
 
 .PHONY: help setup fonts
 help:
-	@sed -n '1,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,16p' Makefile | sed 's/^# \{0,1\}//'
 
 setup: $(STAMP) fonts
 
@@ -66,9 +67,12 @@ $(STAMP): pyproject.toml
 # --- the recipe (python -m submit TARGET) --------------------------------------------------------
 
 RECIPE_TARGETS := submission data detector crops recognizer thresholds evaluate final plan settings read realpages lr-find upload
-.PHONY: $(RECIPE_TARGETS) realcheck ablation
+.PHONY: $(RECIPE_TARGETS) realcheck ablation corrections
 $(RECIPE_TARGETS): setup
 	@$(PY) -m submit $@
+
+corrections: setup
+	@$(PY) -m data.corrections --csv $(CSV) --images $(IMAGES) --out $(BOOK)
 
 realcheck: setup
 	@$(PY) -m bench.experiments.realcheck

@@ -95,3 +95,27 @@ def read_ahead(
                 yield queue.popleft().result()
         while queue:
             yield queue.popleft().result()
+
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
+
+
+def page_files(inputs: list[str | Path]) -> list[Path]:
+    """The image files named, and those inside the folders named (sorted); DataError if none or a clash."""
+    files: list[Path] = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            files += sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        elif item.is_file():
+            files.append(item)
+        else:
+            raise DataError(item, "no such file or folder")
+    if not files:
+        suffixes = " ".join(sorted(IMAGE_SUFFIXES))
+        raise DataError(", ".join(map(str, inputs)), f"no page images ({suffixes})")
+    seen: dict[str, Path] = {}
+    for path in files:
+        if path.stem in seen:
+            raise DataError(path, f"two pages would write the same files (also {seen[path.stem]})")
+        seen[path.stem] = path
+    return files

@@ -23,37 +23,15 @@ from PIL import Image
 
 from data.infra.cli import reading_options
 from data.infra.errors import DataError, run_cli, warn
-from data.infra.io import image_size, read_image, write_json, write_text
+from data.infra.io import image_size, page_files, read_image, write_json, write_text
 from submit.picture import draw_page
 from submit.pipeline import Pipeline, Thresholds
 from submit.reading.order import reading_order
 from submit.reading.transcribe import page_record
 from submit.reading.viewer import ViewerPage, embedded_jpeg, write_viewer
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
 MIN_SIDE = 32  # pixels: anything smaller is no page
 MAX_PIXELS = 100_000_000  # a real spread is ~20 million pixels
-
-
-def page_files(inputs: list[str | Path]) -> list[Path]:
-    """The image files named, and those inside the folders named (sorted); DataError if none or a clash."""
-    files: list[Path] = []
-    for item in map(Path, inputs):
-        if item.is_dir():
-            files += sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-        elif item.is_file():
-            files.append(item)
-        else:
-            raise DataError(item, "no such file or folder")
-    if not files:
-        suffixes = " ".join(sorted(IMAGE_SUFFIXES))
-        raise DataError(", ".join(map(str, inputs)), f"no page images ({suffixes})")
-    seen: dict[str, Path] = {}
-    for path in files:
-        if path.stem in seen:
-            raise DataError(path, f"two pages would write the same files (also {seen[path.stem]})")
-        seen[path.stem] = path
-    return files
 
 
 def check_page(path: Path, max_pixels: int) -> None:
