@@ -35,8 +35,11 @@ class Recognizer:
         return cls(model, list(checkpoint["classes"]), device)
 
     @torch.inference_mode()
-    def predict(self, crops: np.ndarray, batch: int | None = None, with_maps: bool = False):
+    def predict(self, crops: np.ndarray, batch: int | None = None, with_maps: bool = False, top: int = 1):
         """(n, 32, 32) uint8 crops → (unicodes, probabilities[, heatmaps (n, 32, 32) in 0–1]).
+
+        ``top`` > 1: the ``top`` likeliest classes of each crop, best first, as (n, top) unicodes and
+        probabilities (fewer columns if the model has fewer classes; no heatmaps).
 
         (views, n, 32, 32) crops, several views of each character (``submit.views``): the class
         probabilities of a character's views are averaged (no heatmaps).
@@ -53,7 +56,7 @@ class Recognizer:
             with torch.autocast(self.device.type, enabled=self.cuda):
                 logits = self.model(x.contiguous(memory_format=torch.channels_last) if self.cuda else x)
             mean = F.softmax(logits.float(), dim=1).view(len(views), -1, logits.shape[1]).mean(0)
-            p, k = mean.max(1)
+            p, k = mean.max(1) if top == 1 else mean.topk(min(top, mean.shape[1]), 1)
             codes.append(k.cpu().numpy())
             probs.append(p.cpu().numpy())
             if with_maps:
@@ -63,10 +66,10 @@ class Recognizer:
                 maps.append(
                     F.interpolate(cam[:, None], size=x.shape[-2:], mode="bilinear")[:, 0].cpu().numpy()
                 )
-        labels = np.concatenate(codes) if codes else np.zeros(0, np.int64)
+        labels = np.concatenate(codes) if codes else np.zeros((0,) if top == 1 else (0, top), np.int64)
         result = (
-            np.array(self.classes, dtype=object)[labels] if len(labels) else np.zeros(0, object),
-            np.concatenate(probs) if probs else np.zeros(0, np.float32),
+            np.array(self.classes, dtype=object)[labels] if len(labels) else labels.astype(object),
+            np.concatenate(probs) if probs else labels.astype(np.float32),
         )
         if with_maps:
             return (*result, np.concatenate(maps) if maps else np.zeros((0, 32, 32), np.float32))

@@ -1,4 +1,4 @@
-"""Corrections exported from the viewer become a Kaggle-layout book; bad input is one line naming file and row."""
+"""The viewer's exported corrections become a Kaggle-layout book; bad input: one line, file and row."""
 
 from pathlib import Path
 
@@ -30,7 +30,8 @@ def test_a_book_from_corrections(tmp_path: Path, capsys: pytest.CaptureFixture) 
     book = tmp_path / "book"
     assert corrections_main(["--csv", str(csv), "--images", str(images), "--out", str(book)]) == 0
     assert capsys.readouterr().out == (
-        f"wrote {book}: 2 pages, 2 boxes, 2 codes; train on it with `make submission DATA={book} EXTRA=default`\n"
+        f"wrote {book}: 2 pages, 2 boxes, 2 codes; "
+        f"train on it with `make submission DATA={book} EXTRA=default`\n"
     )
     assert (
         book / "train.csv"
@@ -53,7 +54,7 @@ def test_a_book_from_corrections(tmp_path: Path, capsys: pytest.CaptureFixture) 
         (
             "bk-002,U+3042 1 1 5 5 U+304B 40 30 11 5",
             "line 3: box 2 of page bk-002 (U+304B 40 30 11 5) is off the 50x40 page",
-        ),  # noqa: E501
+        ),
         ("bk-002,U+3042 -1 1 5 5", "line 3: box 1 of page bk-002 (U+3042 -1 1 5 5) is off the 50x40 page"),
         ("bk-002,U+3042 1 1 0 5", "line 3: box 1 of page bk-002 (U+3042 1 1 0 5) is off the 50x40 page"),
         ("bk-002,あ 1 1 5 5", "line 3: malformed unicode 'あ' in labels"),
