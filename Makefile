@@ -82,7 +82,7 @@ ablation: setup
 
 # --- checks -------------------------------------------------------------------------------------
 
-.PHONY: bench scale test quick lint mutants clean
+.PHONY: bench scale test quick lint mutants clean chromium
 bench: setup
 	$(PY) -m bench.recognizer
 	$(PY) -m bench.detector
@@ -97,8 +97,18 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Debian's chromium for the browser tests of the viewer (CI runs as root); elsewhere they skip.
+chromium:
+	@if command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then :; \
+	elif [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+		echo "notice: no chromium, and no root apt-get to install it: the browser tests skip"; \
+	elif ! { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; }; then \
+		echo "notice: could not install chromium with apt-get: the browser tests skip"; \
+	fi
+
 # Everything: ruff, then every test (a few minutes on 2 cores); `make quick` leaves out the slow ones.
-test: lint fonts
+test: lint fonts chromium
 	$(PY) -m pytest -q
 
 quick: lint fonts

@@ -1,8 +1,9 @@
 """Reading pages into text: the records, the command line with bad input, and the page viewer."""
 
+import base64
+import io
 import json
 import re
-import shutil
 import struct
 import subprocess
 import zlib
@@ -12,6 +13,8 @@ import cv2
 import numpy as np
 import pandas as pd
 import pytest
+from browser import CHROMIUM, SKIP
+from fontTools.ttLib import TTFont
 
 from submit.pipeline import PageReading
 from submit.reading.order import reading_order
@@ -73,6 +76,13 @@ def test_page_record_lists_characters_in_reading_order_and_side_readings_last() 
         "position": 0,
         "side_reading": False,
     }
+    codes = np.array([["U+3046", "U+3093"], ["U+3042", "U+304A"], *[["U+3044", "U+3093"]] * 3])
+    top = page_record(reading, None, (codes, np.array([[0.5, 0.25]] * 5)))["characters"]
+    assert top[0]["candidates"] == [
+        {"char": "あ", "unicode": "U+3042", "probability": 0.5},
+        {"char": "お", "unicode": "U+304A", "probability": 0.25},
+    ]  # box 1's candidates, the first character read
+    assert [c["candidates"][0]["unicode"] for c in top] == ["U+3042", "U+3044", "U+3044", "U+3046", "U+3044"]
 
 
 def viewer_file(tmp_path: Path) -> Path:
@@ -98,15 +108,15 @@ def test_viewer_is_one_static_file_with_boxes_tips_and_both_texts(tmp_path: Path
     assert [int(k) for k, _ in spans] == [1, 2, 3, 0]
     assert "あえ\nおう" in text and "CER 0.25" in text and "a summary" in text
     sources = re.findall(r'(?:src|href|url)[=(]"?([^")]*)', text)
-    assert len(sources) == 1 and sources[0].startswith("data:image/jpeg;base64,")
-    assert "http" not in text
-
-
-CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None)
+    assert [s[:23] for s in sources] == ["data:font/woff;base64,A", "data:image/jpeg;base64,"]
+    font = TTFont(io.BytesIO(base64.b64decode(sources[0].split(",")[1])))
+    assert set("あいうえおかぁ々") <= {chr(c) for c in font.getBestCmap()}  # read, true, and the kana
+    assert re.search(r"(?:https?|wss?|ftp):", text) is None  # no address outside the file
+    assert "default-src 'none'" in text  # and the browser is told to load none
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium (Debian package chromium)")
+@pytest.mark.skipif(CHROMIUM is None, reason=SKIP)
 def test_viewer_renders_boxes_and_text_in_chromium(tmp_path: Path) -> None:
     path = viewer_file(tmp_path)
     shot = tmp_path / "viewer.png"
@@ -169,6 +179,10 @@ def test_read_a_folder_with_bad_input_reads_every_good_page(
         record = json.loads((out / f"{page.stem}.json").read_text())
         text = (out / f"{page.stem}.txt").read_text(encoding="utf-8")
         assert text == record["text"] + "\n" * bool(record["text"]) and record["file"] == str(page)
+        for c in record["characters"]:  # the recognizer's best, the background class left out
+            probs = [k["probability"] for k in c["candidates"]]
+            assert len(probs) == 5 and probs == sorted(probs, reverse=True)
+            assert "none" not in [k["unicode"] for k in c["candidates"]]
         main = [c for c in record["characters"] if not c["side_reading"]]
         assert text.replace("\n", "") == "".join(c["char"] for c in main)
         assert [c["column"] for c in main] == sorted(c["column"] for c in main)

@@ -19,19 +19,24 @@ import warnings
 from dataclasses import replace
 from pathlib import Path
 
+import cv2
+import numpy as np
 from PIL import Image
 
+from data.formats import BACKGROUND
 from data.infra.cli import reading_options
 from data.infra.errors import DataError, run_cli, warn
 from data.infra.io import image_size, page_files, read_image, write_json, write_text
 from submit.picture import draw_page
-from submit.pipeline import Pipeline, Thresholds
+from submit.pipeline import PageReading, Pipeline, Thresholds
 from submit.reading.order import reading_order
 from submit.reading.transcribe import page_record
 from submit.reading.viewer import ViewerPage, embedded_jpeg, write_viewer
+from submit.views import crop_views
 
 MIN_SIDE = 32  # pixels: anything smaller is no page
 MAX_PIXELS = 100_000_000  # a real spread is ~20 million pixels
+TOP = 5  # candidates kept per box, for the viewer's corrections
 
 
 def check_page(path: Path, max_pixels: int) -> None:
@@ -45,6 +50,19 @@ def check_page(path: Path, max_pixels: int) -> None:
         raise DataError(
             path, f"{width}x{height} pixels is more than {max_pixels:,} (--max-pixels): shrink it to read it"
         )
+
+
+def candidates(pipeline: Pipeline, image: np.ndarray, reading: PageReading) -> tuple[np.ndarray, np.ndarray]:
+    """The recognizer's ``TOP`` likeliest characters for each box read, best first, the background
+    class left out: (n, TOP) codes and probabilities (fewer columns if it knows fewer classes)."""
+    if not len(reading.boxes):
+        return np.zeros((0, TOP), object), np.zeros((0, TOP), np.float32)
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    views = crop_views(gray, reading.boxes, pipeline.thresholds.tta)
+    codes, probs = pipeline.recognizer.predict(views, top=TOP + 1)
+    codes, probs = codes.reshape(len(reading.boxes), -1), probs.reshape(len(reading.boxes), -1)
+    rank = np.argsort(codes == BACKGROUND, axis=1, kind="stable")[:, :TOP]  # the background last
+    return np.take_along_axis(codes, rank, 1), np.take_along_axis(probs, rank, 1)
 
 
 def read_pages(
@@ -76,13 +94,14 @@ def read_pages(
     for reading in pipeline.read(files, "reading pages", skip):
         path = by_name[reading.image_id]
         order = reading_order(reading.boxes)
-        record = {"file": str(path), **page_record(reading, order)}
+        image = read_image(path)
+        top = candidates(pipeline, image, reading)
+        record = {"file": str(path), **page_record(reading, order, top)}
         write_text(out / f"{reading.image_id}.txt", record["text"] + ("\n" if record["text"] else ""))
         write_json(out / f"{reading.image_id}.json", record)
-        image = read_image(path)
         draw_page(image, reading, None, out / f"{reading.image_id}.png")
         note = f"{path} · {len(order.sequence)} characters"
-        viewer.append(ViewerPage(embedded_jpeg(image), reading, order, note=note))
+        viewer.append(ViewerPage(embedded_jpeg(image), reading, order, note=note, candidates=top))
         pages.append({"page": reading.image_id, "file": str(path), "characters": len(order.sequence)})
     summary = {"out": str(out), "pages": pages, "skipped": skipped}
     write_viewer(out / "viewer.html", "Transcriptions", viewer, f"{len(pages)} pages read")

@@ -24,8 +24,14 @@ def chars_of(codes: Iterable[str]) -> list[str]:
     return [char_of(code) for code in codes]
 
 
-def page_record(reading: PageReading, order: PageOrder | None = None) -> dict:
-    """Everything read on a page: its text and every character (reading order, then side readings)."""
+def page_record(
+    reading: PageReading,
+    order: PageOrder | None = None,
+    candidates: tuple[np.ndarray, np.ndarray] | None = None,
+) -> dict:
+    """Everything read on a page: its text and every character (reading order, then side readings);
+    with ``candidates`` ((n, k) codes and probabilities, ``submit.reading.read.candidates``) each
+    character's ``candidates`` too, best first."""
     order = reading_order(reading.boxes) if order is None else order
     n = len(reading.boxes)
     column = order.column_of(n)
@@ -49,6 +55,13 @@ def page_record(reading: PageReading, order: PageOrder | None = None) -> dict:
         }
         for i in [*order.sequence.tolist(), *order.side.tolist()]
     ]
+    if candidates is not None:
+        codes, probs = candidates
+        for character, i in zip(characters, [*order.sequence.tolist(), *order.side.tolist()], strict=True):
+            character["candidates"] = [
+                {"char": char_of(c), "unicode": str(c), "probability": round(float(p), 4)}
+                for c, p in zip(codes[i], probs[i], strict=True)
+            ]
     return {
         "image_id": reading.image_id,
         "height": int(reading.shape[0]),

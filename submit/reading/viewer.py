@@ -5,12 +5,23 @@ character of the transcription beside the page shows the character, its code poi
 recognizer's probability, and lights up the other. With the truth, boxes are coloured as on the
 pictures (``submit.picture``): right, wrong (the true character named), nothing there, missed;
 the true text sits beside ours.
+
+Edit mode (the Edit button, or ``e``) turns the viewer into a correction tool, still in the one
+file: select a box and type its character or pick one of the recognizer's candidates, delete,
+draw, move or resize boxes, mark pages checked, undo, and export the checked pages as a
+``train.csv`` in the competition's layout (exact page-pixel boxes; a browser download), or import
+one back. ``data.corrections`` turns that file into a book to train on. Characters are drawn in a
+subset of the project's Japanese face, embedded; nothing loads from outside the file (its
+Content-Security-Policy forbids it).
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import io
+import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +29,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from data.fonts import label_font
 from data.formats import char_of
 from data.infra.io import write_text
 from submit.picture import COLORS, LEGEND, statuses
@@ -25,6 +37,16 @@ from submit.pipeline import PageReading
 from submit.reading.order import PageOrder
 
 HEIGHT = 900  # pixels: a page's height in the viewer and in the file
+KANA = [*range(0x3041, 0x3097), *range(0x30A1, 0x30FB), 0x3005, 0x30FC]  # always in the embedded font
+FONT = (  # the embedded face, then the system's Japanese faces where a typed character is not in it
+    "font-family:kz,'Noto Serif CJK JP','Noto Sans CJK JP','IPAexGothic','Hiragino Mincho ProN',"
+    "'Yu Mincho',serif"
+)
+# Nothing may load from outside the file: data: images and fonts, and the inline style and script.
+POLICY = (
+    "default-src 'none'; img-src data:; font-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
+)
+SCRIPT_FILE = Path(__file__).with_name("viewer.js")
 STYLE = """
 body{font-family:sans-serif;margin:16px;background:#f4f4f0;color:#222}
 .page{background:#fff;margin:0 0 24px;padding:12px;border:1px solid #ccc}
@@ -36,17 +58,30 @@ body{font-family:sans-serif;margin:16px;background:#f4f4f0;color:#222}
 .box:hover::after{content:attr(data-tip);position:absolute;left:100%;top:0;white-space:pre;
  background:#222;color:#fff;font-size:14px;padding:2px 6px;z-index:3}
 .text{writing-mode:vertical-rl;font-size:22px;line-height:1.5;max-height:85vh;overflow:auto;
- border:1px solid #ddd;padding:8px;white-space:pre}
+ border:1px solid #ddd;padding:8px;white-space:pre;FONT}
 .text span.on{background:#ffe600}
+.text span.gone{text-decoration:line-through;color:#aaa!important}
 .legend span{margin-right:14px}
-"""
-SCRIPT = """
-document.addEventListener('mouseover', e => {
-  const k = e.target.dataset && e.target.dataset.k; if (!k) return;
-  document.querySelectorAll('.on').forEach(n => n.classList.remove('on'));
-  document.querySelectorAll('[data-k="' + k + '"]').forEach(n => n.classList.add('on'));
-});
-"""
+#kz-bar{position:fixed;top:8px;right:8px;width:300px;background:#fff;border:1px solid #999;padding:8px;
+ font-size:13px;z-index:10;box-shadow:0 2px 6px rgba(0,0,0,.2)}
+#kz-bar button{margin:2px}
+#kz-panel,.kz-check{display:none}
+body.edit #kz-panel,body.edit .kz-check{display:block}
+body.edit .box{display:none}
+.layer{display:none;position:absolute;inset:0;cursor:crosshair;z-index:4}
+body.edit .layer{display:block}
+.ebox{position:absolute;box-sizing:border-box;border:2px solid #1565c0;cursor:move}
+.ebox.blank{border-color:#8e24aa;border-style:dashed}
+.ebox.sel{border-color:#ff6d00;background:rgba(255,109,0,.15)}
+.lab{position:absolute;left:100%;top:-2px;font-size:16px;line-height:1;color:#1565c0;
+ background:rgba(255,255,255,.85);padding:0 1px;pointer-events:none;FONT}
+.handle{position:absolute;right:-6px;bottom:-6px;width:10px;height:10px;background:#ff6d00;cursor:nwse-resize}
+#kz-char{font-size:48px;line-height:1.2;text-align:center;min-height:58px;FONT}
+#kz-cands button{font-size:14px;FONT}
+#kz-type{width:80px;font-size:18px;FONT}
+section.checked{border:2px solid #2e7d32}
+#kz-keys{color:#555;font-size:12px;margin-top:6px}
+""".replace("FONT", FONT)
 
 
 @dataclass
@@ -59,6 +94,7 @@ class ViewerPage:
     truth: pd.DataFrame | None = None
     truth_text: str | None = None
     note: str = ""  # a line shown under the page's name, such as its CER
+    candidates: tuple[np.ndarray, np.ndarray] | None = None  # (n, 5) codes and probabilities, best first
 
 
 def rgb(state: str) -> str:
@@ -124,11 +160,12 @@ def page_html(n: int, page: ViewerPage) -> str:
     name = html.escape(reading.image_id)
     parts = [
         f'<section class="page" id="page-{n}"><h2>{name}</h2>',
+        f'<label class="kz-check"><input type="checkbox" data-check="{n}"> checked (c)</label>',
         f"<p>{html.escape(page.note)}</p>" if page.note else "",
-        f'<div class="row"><div class="sheet" style="width:{width}px">',
+        f'<div class="row"><div class="sheet" data-n="{n}" style="width:{width}px">',
         f'<img alt="{name}" src="{page.picture}">',
         *boxes,
-        '</div><div><h3>transcription</h3><div class="text">',
+        '<div class="layer"></div></div><div><h3>transcription</h3><div class="text">',
         "\n".join(lines) or "(no characters)",
         "</div></div>",
     ]
@@ -138,6 +175,62 @@ def page_html(n: int, page: ViewerPage) -> str:
     return "".join([*parts, "</div></section>"])
 
 
+def page_data(page: ViewerPage) -> dict:
+    """What edit mode needs of a page: its id, size and boxes, each with its candidates."""
+    reading = page.reading
+    if page.candidates is None:
+        codes, probs = reading.unicodes[:, None], reading.probs[:, None]
+    else:
+        codes, probs = page.candidates
+    boxes = [
+        [
+            *(int(v) for v in box),
+            str(code),
+            [[str(c), round(float(p), 4)] for c, p in zip(cs, ps, strict=True)],
+        ]
+        for box, code, cs, ps in zip(reading.boxes, reading.unicodes, codes, probs, strict=True)
+    ]
+    return {"id": reading.image_id, "w": int(reading.shape[1]), "h": int(reading.shape[0]), "b": boxes}
+
+
+def embedded_font(codes: set[str]) -> str:
+    """A CSS @font-face of the project's Japanese face (``data.fonts.label_font``), cut down to the
+    characters of ``codes`` and the kana, as a WOFF data URL; empty when the face is missing, and
+    the browser's own Japanese fonts draw the characters."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    from data.infra.errors import DataError
+
+    try:
+        path = label_font()
+    except DataError:
+        return ""
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    font = TTFont(path)
+    options = subset.Options()
+    options.flavor = "woff"
+    options.layout_features = ["vert", "vrt2"]  # vertical forms for the transcription
+    cutter = subset.Subsetter(options)
+    points = {int(c[2:], 16) for c in codes if c.startswith("U+")}
+    cutter.populate(unicodes=sorted(points | set(KANA)))
+    cutter.subset(font)
+    data = io.BytesIO()
+    font.save(data)
+    url = "data:font/woff;base64," + base64.b64encode(data.getvalue()).decode("ascii")
+    return f"@font-face{{font-family:kz;src:url({url}) format('woff')}}"
+
+
+TOOLBAR = """<div id="kz-bar"><button id="kz-edit">Edit (e)</button>
+<button id="kz-undo">Undo (u)</button><button id="kz-export">Export checked (x)</button>
+<label>Import <input id="kz-import" type="file" accept=".csv"></label><div id="kz-status"></div>
+<div id="kz-panel"><div id="kz-where"></div><div id="kz-char"></div><div id="kz-cands"></div>
+<input id="kz-type" placeholder="type"> <button id="kz-delete">Delete (Del)</button>
+<div id="kz-keys">1–5 candidate · t type · Enter apply · Del delete · drag: move, corner: resize ·
+arrows move, shift+arrows resize · n/p next/previous box · c page checked · u or Ctrl+Z undo ·
+x export · Esc deselect</div></div></div>"""
+
+
 def write_viewer(path: str | Path, title: str, pages: list[ViewerPage], summary: str = "") -> None:
     """Write the viewer of these pages as one self-contained HTML file (atomically)."""
     truth = any(p.truth is not None for p in pages)
@@ -145,11 +238,22 @@ def write_viewer(path: str | Path, title: str, pages: list[ViewerPage], summary:
         {**LEGEND, "wrong": "wrong character (hover: the true one)"} if truth else {"predicted": "predicted"}
     )
     legend = "".join(f'<span style="color:{rgb(k)}">&#9633; {v}</span>' for k, v in shown.items())
-    head = f'<meta charset="utf-8"><title>{html.escape(title)}</title><style>{STYLE}</style>'
+    data = {"pages": [page_data(page) for page in pages]}
+    codes = {b[4] for p in data["pages"] for b in p["b"]} | {
+        c for p in data["pages"] for b in p["b"] for c, _ in b[5]
+    }
+    codes |= {str(c) for p in pages if p.truth is not None for c in p.truth["unicode"]}
+    style = embedded_font(codes) + STYLE
+    head = (
+        f'<meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="{POLICY}">'
+        f"<title>{html.escape(title)}</title><style>{style}</style>"
+    )
     body = "\n".join(page_html(n, page) for n, page in enumerate(pages))
+    blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     write_text(
         path,
-        f'<!doctype html>\n<html lang="ja"><head>{head}</head><body><h1>{html.escape(title)}</h1>'
+        f'<!doctype html>\n<html lang="ja"><head>{head}</head><body>{TOOLBAR}<h1>{html.escape(title)}</h1>'
         f'<pre>{html.escape(summary)}</pre><p class="legend">{legend}</p>\n{body}\n'
-        f"<script>{SCRIPT}</script></body></html>\n",
+        f'<script type="application/json" id="kz-data">{blob}</script>'
+        f"<script>{SCRIPT_FILE.read_text(encoding='utf-8')}</script></body></html>\n",
     )
