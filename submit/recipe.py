@@ -358,7 +358,7 @@ def run(job: Job, s: Settings, target: str = "submission", st: Stages | None = N
     )
     if reached("thresholds"):
         return done
-    if json.loads(held.read_text())["holdout"]:
+    if st.dry or json.loads(held.read_text())["holdout"]:  # a plan cannot know: the split is unmade
         done["evaluate"] = evaluate(
             st, job, "evaluate", data, held, (found, model), chosen, work / "evaluate"
         )
