@@ -73,16 +73,26 @@ class Browser:
 
     def open(self, path: Path) -> None:
         """Load a file and wait for its load event."""
+        seen = len(self.events)
         self.call("Page.navigate", url=path.resolve().as_uri())
-        while not any(e.get("method") == "Page.loadEventFired" for e in self.events):
+        while not any(e.get("method") == "Page.loadEventFired" for e in self.events[seen:]):
             self.events.append(self._next(60))
 
     def js(self, expression: str) -> Any:
         """The value of a JavaScript expression in the page."""
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
         if "exceptionDetails" in result:
             raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
+
+    def wait_for(self, expression: str, timeout: float = 10) -> Any:
+        """The value of ``expression`` once it is truthy (it is tried every 50 ms)."""
+        deadline = time.monotonic() + timeout
+        while not (value := self.js(expression)):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"never true: {expression}")
+            time.sleep(0.05)
+        return value
 
     def key(self, key: str, code: int = 0, shift: bool = False, text: str | None = None) -> None:
         """Press and release one key (``code``: its Windows key code, for keys without text)."""

@@ -84,8 +84,8 @@ def test_correct_delete_draw_move_resize_undo_check_and_export(tmp_path: Path, b
     node = browser.call("DOM.getDocument")["root"]["nodeId"]
     field = browser.call("DOM.querySelector", nodeId=node, selector="#kz-import")["nodeId"]
     browser.call("DOM.setFileInputFiles", nodeId=field, files=[str(tmp_path / "downloads" / "train.csv")])
-    browser.js("new Promise(done => setTimeout(done, 300))")
-    assert browser.js("document.querySelector('#kz-status').textContent") == "imported 1 pages"
+    status = "document.querySelector('#kz-status').textContent"
+    assert browser.wait_for(f"{status}.startsWith('imported') && {status}") == "imported 1 pages"
     browser.downloads_to(tmp_path / "again")
     browser.key("x")  # imported, the page is checked and exports the same rows
     assert wait_for_file(tmp_path / "again" / "train.csv").decode("utf-8") == EXPORTED
