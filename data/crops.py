@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,25 +23,115 @@ SIZE = 32
 RENDERS = "renders"  # the crop source of font renders (data.synth.renders)
 
 
+PASS = 1024  # characters binarized per pass, which bounds the memory of their squares
+THREADED = 4_000_000  # square pixels from which the stacks are resized on several threads
+
+
 def preprocess(region: np.ndarray) -> np.ndarray:
-    """Gray crop → ink-white binary (Otsu) → padded to a square keeping aspect → SIZE×SIZE uint8."""
+    """Gray crop → ink-white binary (Otsu) → padded to a square keeping aspect → SIZE×SIZE uint8.
+
+    The definition of a crop, one at a time; ``crop_page`` makes the same crops in batches."""
     _, ink = cv2.threshold(region, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    return resized(padded(ink))
+
+
+def padded(ink: np.ndarray) -> np.ndarray:
+    """The crop centred on a zero square of its longer side."""
     h, w = ink.shape
     side = max(h, w)
     square = np.zeros((side, side), np.uint8)
     square[(side - h) // 2 : (side - h) // 2 + h, (side - w) // 2 : (side - w) // 2 + w] = ink
+    return square
+
+
+def resized(square: np.ndarray) -> np.ndarray:
     return cv2.resize(square, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
 
 
 def crop_page(gray: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """Preprocessed crops (n, SIZE, SIZE) of the (x, y, w, h) boxes on a gray page, clipped to it."""
-    height, width = gray.shape
-    out = np.zeros((len(boxes), SIZE, SIZE), np.uint8)
-    for i, (x, y, w, h) in enumerate(np.asarray(boxes, dtype=np.int64)):
-        x0, y0 = min(max(x, 0), width - 1), min(max(y, 0), height - 1)
-        x1, y1 = max(min(x + w, width), x0 + 1), max(min(y + h, height), y0 + 1)
-        out[i] = preprocess(gray[y0:y1, x0:x1])
+    """Preprocessed crops of the (x, y, w, h) boxes on a gray page, clipped to it: (n, SIZE, SIZE)
+    for (n, 4) boxes, and (v, n, SIZE, SIZE) for (v, n, 4), v views of each of n characters."""
+    return crop_pages([gray], [boxes])[0]
+
+
+def crop_pages(grays: list[np.ndarray], boxes: list[np.ndarray]) -> list[np.ndarray]:
+    """``crop_page`` of each gray page and its boxes, batched across the pages; each crop equals
+    ``preprocess`` of its clipped region pixel for pixel.
+
+    The views of a character are binarized one after another, while its part of the page is in
+    the cache, straight into their places in per-side stacks of squares; each stack is then resized
+    in one call, on OpenCV's threads (``cv2.getNumThreads``).
+    """
+    boxes = [
+        np.asarray(b, np.int64).reshape(-1, 4) if np.ndim(b) < 2 else np.asarray(b, np.int64) for b in boxes
+    ]
+    rects = [clipped(b if b.ndim == 3 else b[None], *g.shape) for g, b in zip(grays, boxes, strict=True)]
+    # character-major: every view of a character, then the next character
+    jobs = [(g, r) for g, page in zip(grays, rects, strict=True) for r in page.transpose(1, 0, 2).tolist()]
+    crops = np.zeros((sum(len(r) for _, r in jobs), SIZE, SIZE), np.uint8)
+    done = 0
+    for start in range(0, len(jobs), PASS):
+        part = jobs[start : start + PASS]
+        made = binarized(part)
+        crops[done : done + len(made)] = made
+        done += len(made)
+    out, done = [], 0
+    for b, page in zip(boxes, rects, strict=True):
+        v, n = page.shape[:2]
+        out.append(
+            crops[done : done + v * n]
+            .reshape(n, v, SIZE, SIZE)
+            .transpose(1, 0, 2, 3)
+            .reshape(*b.shape[:-1], SIZE, SIZE)
+        )
+        done += v * n
     return out
+
+
+def clipped(boxes: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(..., 4) x, y, w, h boxes → x0, y0, x1, y1 inside the page, at least one pixel each way."""
+    x0 = np.clip(boxes[..., 0], 0, width - 1)
+    y0 = np.clip(boxes[..., 1], 0, height - 1)
+    x1 = np.maximum(np.minimum(boxes[..., 0] + boxes[..., 2], width), x0 + 1)
+    y1 = np.maximum(np.minimum(boxes[..., 1] + boxes[..., 3], height), y0 + 1)
+    return np.stack([x0, y0, x1, y1], axis=-1)
+
+
+def binarized(jobs: list[tuple[np.ndarray, list[list[int]]]]) -> np.ndarray:
+    """The crops of each (gray page, views as [x0, y0, x1, y1] lists) of ``jobs``, in order."""
+    rects = np.array([view for _, views in jobs for view in views], np.int64).reshape(-1, 4)
+    h, w = rects[:, 3] - rects[:, 1], rects[:, 2] - rects[:, 0]
+    sides, stack, counts = np.unique(np.maximum(h, w), return_inverse=True, return_counts=True)
+    order = np.argsort(stack, kind="stable")
+    place = np.empty(len(rects), np.int64)
+    place[order] = np.arange(len(rects)) - np.repeat(np.cumsum(counts) - counts, counts)
+    squares = [np.zeros((c, s, s), np.uint8) for s, c in zip(sides.tolist(), counts.tolist(), strict=True)]
+    tops, lefts = (sides[stack] - h) // 2, (sides[stack] - w) // 2
+    where = zip(stack.tolist(), place.tolist(), tops.tolist(), lefts.tolist(), strict=True)
+    for gray, views in jobs:
+        for x0, y0, x1, y1 in views:
+            k, i, top, left = next(where)
+            into = squares[k][i, top : top + y1 - y0, left : left + x1 - x0]
+            cv2.threshold(gray[y0:y1, x0:x1], 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU, dst=into)
+    crops = np.zeros((len(rects), SIZE, SIZE), np.uint8)
+
+    def resize(k: int) -> None:
+        side, mine = int(sides[k]), np.flatnonzero(stack == k)
+        if side < SIZE:  # enlarged: INTER_AREA is not an area average there, so one at a time
+            crops[mine] = [resized(square) for square in squares[k][place[mine]]]
+        else:  # a tall strip of squares resizes to the strip of their crops
+            strip = squares[k].reshape(-1, side)
+            made = cv2.resize(strip, (SIZE, SIZE * len(squares[k])), interpolation=cv2.INTER_AREA)
+            crops[mine] = made.reshape(-1, SIZE, SIZE)[place[mine]]
+
+    pixels = int((counts * sides.astype(np.int64) ** 2).sum())
+    threads = min(cv2.getNumThreads(), len(sides)) if pixels >= THREADED else 1
+    if threads <= 1:  # in a forked worker, a single stack, or too little work to share
+        list(map(resize, range(len(sides))))
+    else:
+        with ThreadPoolExecutor(threads, thread_name_prefix="crops") as pool:
+            list(pool.map(resize, range(len(sides))))
+    return crops
 
 
 @dataclass

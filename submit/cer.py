@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from rapidfuzz.distance import Levenshtein
+
 
 def edit_distance(a: Sequence, b: Sequence) -> int:
     """Levenshtein distance: the fewest insertions, deletions and substitutions turning ``a`` into ``b``."""
-    if len(a) < len(b):
-        a, b = b, a
-    row = list(range(len(b) + 1))
-    for i, item in enumerate(a, 1):
-        diagonal, row[0] = row[0], i
-        for j, other in enumerate(b, 1):
-            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (item != other))
-    return row[-1]
+    return Levenshtein.distance(a, b)
 
 
 def cer(pairs: Iterable[tuple[Sequence, Sequence]]) -> dict:

@@ -50,20 +50,67 @@ class Score:
         return {**asdict(self), "precision": self.precision, "recall": self.recall, "f1": self.f1}
 
 
-def claimed(
-    truth_codes: np.ndarray, truth_boxes: np.ndarray, pred_codes: np.ndarray, pred_points: np.ndarray
+def claimable(
+    truth_codes: np.ndarray,
+    truth_boxes: np.ndarray,
+    pred_codes: np.ndarray,
+    pred_points: np.ndarray,
+    inside: np.ndarray | None = None,
 ) -> np.ndarray:
-    """For one page: which predictions a ground-truth box claims (the true positives)."""
+    """(truth, predictions): which predictions each ground-truth box may claim, those of its class
+    with their point inside it; ``inside``: ``points_inside(truth_boxes, pred_points)`` at hand."""
+    candidates = points_inside(truth_boxes, pred_points) if inside is None else inside.copy()
+    candidates &= np.asarray(truth_codes)[:, None] == np.asarray(pred_codes)[None, :]
+    return candidates
+
+
+def claimed(
+    truth_codes: np.ndarray,
+    truth_boxes: np.ndarray,
+    pred_codes: np.ndarray,
+    pred_points: np.ndarray,
+    inside: np.ndarray | None = None,
+) -> np.ndarray:
+    """For one page: which predictions a ground-truth box claims (the true positives); ``inside``
+    as for ``claimable``."""
     taken = np.zeros(len(pred_codes), dtype=bool)
     if len(truth_codes) == 0 or len(pred_codes) == 0:
         return taken
-    candidates = points_inside(truth_boxes, pred_points)
-    candidates &= np.asarray(truth_codes)[:, None] == np.asarray(pred_codes)[None, :]
+    candidates = claimable(truth_codes, truth_boxes, pred_codes, pred_points, inside)
     for row in np.flatnonzero(candidates.any(axis=1)):
         free = np.flatnonzero(candidates[row] & ~taken)
         if free.size:
             taken[free[0]] = True
     return taken
+
+
+def true_positives(
+    truth_codes: np.ndarray,
+    truth_boxes: np.ndarray,
+    pred_codes: np.ndarray,
+    pred_points: np.ndarray,
+    keep: np.ndarray,
+) -> np.ndarray:
+    """For one page: the true positives of ``claimed`` when only the predictions a row of ``keep``
+    (k, n) marks are made, for every row at once.
+
+    A box whose one candidate no other box can claim claims it wherever it is kept; the boxes that
+    share candidates claim in file order, all rows of ``keep`` side by side."""
+    tp = np.zeros(len(keep), np.int64)
+    if len(truth_codes) == 0 or len(pred_codes) == 0:
+        return tp
+    candidates = claimable(truth_codes, truth_boxes, pred_codes, pred_points)
+    per_box, per_pred = candidates.sum(1), candidates.sum(0)
+    alone = (per_box == 1) & (per_pred[candidates.argmax(1)] == 1)
+    tp += keep[:, candidates[alone].argmax(1)].sum(1)
+    taken = np.zeros_like(keep)
+    for row in np.flatnonzero(~alone & (per_box > 0)):
+        cols = np.flatnonzero(candidates[row])
+        free = keep[:, cols] & ~taken[:, cols]
+        hit = free.any(1)
+        taken[np.flatnonzero(hit), cols[free[hit].argmax(1)]] = True
+        tp += hit
+    return tp
 
 
 def score_page(

@@ -272,20 +272,20 @@ def thresholds(
     st: Stages, s: Settings, job: Job, data: Path, split_file: Path, models: tuple[Path, Path], out: Path
 ) -> Path:
     """thresholds.json: chosen for F1 on the tune pages (``recipe.tune``), or the defaults; with
-    ``recipe.tta`` every later reading reads each box in several views."""
+    ``recipe.tta`` every later reading reads boxes in several views: every box, or with
+    ``recipe.views_share`` below 1 and tuning, the unsure ones (``submit.evaluation.tune.gate``)."""
     from submit.evaluation.tune import tune
     from submit.pipeline import Thresholds
 
     def make() -> None:
         if s["recipe.tune"]:
-            tune(data, split_file, *models, out.parent, job.device, s["recipe.tta"])
+            tune(data, split_file, *models, out.parent, job.device, s["recipe.tta"], s["recipe.views_share"])
         else:
             Thresholds(tta=s["recipe.tta"]).save(out, tune_pages=0)
 
     inputs = {**data_inputs(data), "split": split_file, "detector": models[0], "recognizer": models[1]}
-    return st("thresholds", s.pick(["recipe.tune", "recipe.tta"]), inputs, {"thresholds": out}, make)[
-        "thresholds"
-    ]
+    chosen = s.pick(["recipe.tune", "recipe.tta", "recipe.views_share"])
+    return st("thresholds", chosen, inputs, {"thresholds": out}, make)["thresholds"]
 
 
 def evaluate(

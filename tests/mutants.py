@@ -49,15 +49,15 @@ MUTANTS = [
     Mutant(
         "crop cut 2 px too low",
         "data/crops.py",
-        "preprocess(gray[y0:y1, x0:x1])",
-        "preprocess(gray[y0 + 2 : y1 + 2, x0:x1])",
+        "cv2.threshold(gray[y0:y1, x0:x1], 0",
+        "cv2.threshold(gray[y0 + 2 : y1 + 2, x0:x1], 0",
         (EXACT, ORACLE),
     ),
     Mutant(
         "crop with x and y swapped",
         "data/crops.py",
-        "preprocess(gray[y0:y1, x0:x1])",
-        "preprocess(gray[x0:x1, y0:y1])",
+        "cv2.threshold(gray[y0:y1, x0:x1], 0",
+        "cv2.threshold(gray[x0:x1, y0:y1], 0",
         (EXACT, ORACLE),
     ),
     Mutant(
@@ -70,8 +70,8 @@ MUTANTS = [
     Mutant(
         "crop clipped to the page height in x",
         "data/crops.py",
-        "x0, y0 = min(max(x, 0), width - 1), min(max(y, 0), height - 1)",
-        "x0, y0 = min(max(x, 0), height - 1), min(max(y, 0), height - 1)",
+        "x0 = np.clip(boxes[..., 0], 0, width - 1)",
+        "x0 = np.clip(boxes[..., 0], 0, height - 1)",
         (EXACT, ORACLE),
     ),
     Mutant(
@@ -290,8 +290,8 @@ MUTANTS = [
     Mutant(
         "centre-hit recall over predicted boxes",
         "submit/evaluation/evaluate.py",
-        '"centre_hit_recall": found / max(n_true, 1)',
-        '"centre_hit_recall": found / max(n_pred, 1)',
+        '"centre_hit_recall": tally["found"] / n_true',
+        '"centre_hit_recall": tally["found"] / max(tally["predicted"], 1)',
         (ORACLE,),
     ),
     Mutant(
@@ -396,8 +396,8 @@ MUTANTS = [
     Mutant(
         "the grid keeps points under the confidence threshold",
         "submit/evaluation/tune.py",
-        'points[(points["conf"] >= conf) & (points["prob"] >= prob)]',
-        'points[(points["conf"] >= 0) & (points["prob"] >= prob)]',
+        "(r.scores[None] >= pairs[:, :1])",
+        "(r.scores[None] >= 0)",
         (LEVERS,),
     ),
     Mutant(
@@ -444,16 +444,16 @@ MUTANTS = [
     ),
     Mutant(
         "accuracy on the true boxes of the detected counts every character",
-        "submit/evaluation/losses.py",
-        "hit = np.zeros(len(page), bool) if found is None else found[image_id]",
-        "hit = np.ones(len(page), bool)",
-        (LEVERS,),
+        "submit/evaluation/evaluate.py",
+        "right_on_true_found=int(correct[hit].sum())",
+        "right_on_true_found=int(correct.sum())",
+        (ORACLE,),
     ),
     Mutant(
         "confusions paired the wrong way round",
         "submit/evaluation/confusions.py",
-        'pair = (str(page["unicode"].iloc[k]), str(reading.unicodes[owner[k]]))',
-        'pair = (str(reading.unicodes[owner[k]]), str(page["unicode"].iloc[k]))',
+        "pair = (str(match.codes[k]), str(reading.unicodes[match.owner[k]]))",
+        "pair = (str(reading.unicodes[match.owner[k]]), str(match.codes[k]))",
         (LEVERS,),
     ),
     Mutant(
@@ -537,8 +537,8 @@ MUTANTS = [
     Mutant(
         "the pipeline reads one view though the thresholds ask for several",
         "submit/pipeline.py",
-        "crop_views(cv2.cvtColor(page, cv2.COLOR_BGR2GRAY), boxes, self.thresholds.tta)",
-        "crop_views(cv2.cvtColor(page, cv2.COLOR_BGR2GRAY), boxes, False)",
+        "read_characters(self.recognizer, grays, boxes, t.tta, t.unsure, self.top, seconds)",
+        "read_characters(self.recognizer, grays, boxes, False, t.unsure, self.top, seconds)",
         (VIEWS,),
     ),
     Mutant(
@@ -565,22 +565,50 @@ MUTANTS = [
     Mutant(
         "tuning with views saves thresholds without them",
         "submit/evaluation/tune.py",
-        "chosen = replace(best(f1), tta=tta)",
-        "chosen = best(f1)",
+        "chosen = replace(best(f1[row]), tta=tta, unsure=unsure)",
+        "chosen = replace(best(f1[row]), tta=tta)",
         (VIEWS,),
     ),
     Mutant(
         "true boxes read in one view while the detected ones are read in several",
-        "submit/evaluation/losses.py",
-        'crop_views(gray, page[["x", "y", "w", "h"]].to_numpy(), tta)',
-        'crop_views(gray, page[["x", "y", "w", "h"]].to_numpy(), False)',
+        "submit/evaluation/evaluate.py",
+        "(on_true,) = pipeline.classify([gray], [match.boxes], Counter())",
+        "(on_true,) = Pipeline(pipeline.detector, pipeline.recognizer).classify([gray], [match.boxes])",
         (VIEWS,),
+    ),
+    Mutant(
+        "every box read in every view though only the unsure ones should be",
+        "submit/views.py",
+        "first_probs < (np.inf if unsure is None else unsure)",
+        "first_probs < np.inf",
+        (VIEWS,),
+    ),
+    Mutant(
+        "the tuning grid views the sure boxes instead of the unsure",
+        "submit/evaluation/tune.py",
+        "viewed = r.first_probs < gate",
+        "viewed = r.first_probs >= gate",
+        (LEVERS,),
+    ),
+    Mutant(
+        "batched crops not centred in their squares",
+        "data/crops.py",
+        "tops, lefts = (sides[stack] - h) // 2, (sides[stack] - w) // 2",
+        "tops, lefts = 0 * h, 0 * w",
+        (EXACT,),
+    ),
+    Mutant(
+        "batched crops of one side put back in the wrong order",
+        "data/crops.py",
+        "crops[mine] = made.reshape(-1, SIZE, SIZE)[place[mine]]",
+        "crops[mine] = made.reshape(-1, SIZE, SIZE)[place[mine]][::-1]",
+        (EXACT,),
     ),
     Mutant(
         "the recipe chooses the thresholds without the views",
         "submit/recipe.py",
-        'tune(data, split_file, *models, out.parent, job.device, s["recipe.tta"])',
-        "tune(data, split_file, *models, out.parent, job.device, False)",
+        'tune(data, split_file, *models, out.parent, job.device, s["recipe.tta"], s["recipe.views_share"])',
+        'tune(data, split_file, *models, out.parent, job.device, False, s["recipe.views_share"])',
         ("tests/test_recipe.py",),
     ),
     Mutant(

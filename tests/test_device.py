@@ -31,3 +31,13 @@ def test_detector_training_arguments_per_device() -> None:
     assert (on_cpu["deterministic"], on_cpu["device"], on_cpu["cache"]) == (True, "cpu", False)
     assert (on_gpus["deterministic"], on_gpus["device"], on_gpus["cache"]) == (False, "0,1", "ram")
     assert on_gpus["workers"] == 8
+
+
+def test_reading_is_sized_for_the_device_and_the_cores() -> None:
+    from data.infra.device import ReadingSizes, reading_sizes
+
+    cpu, gpu = torch.device("cpu"), torch.device("cuda")
+    assert reading_sizes(cpu, 2) == ReadingSizes(chunk=8, threads=2, tiles=16)
+    assert reading_sizes(cpu, 32) == ReadingSizes(chunk=8, threads=8, tiles=16)
+    assert reading_sizes(gpu, 16) == ReadingSizes(chunk=32, threads=12, tiles=64)
+    assert reading_sizes(gpu, 2) == ReadingSizes(chunk=32, threads=2, tiles=64)

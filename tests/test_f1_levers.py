@@ -2,6 +2,7 @@
 training crops, the background class, thresholds chosen on the tune pages, and the class prior."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from data.crops import CropSet
 from data.formats import BACKGROUND
 from detect.boxcrops import box_crops, label_boxes
 from recognize.dataset import prepare
-from submit.evaluation.tune import CONFS, PROBS, best, grid_f1
+from submit.evaluation.tune import CONFS, GATES, PROBS, best, gate, grid_f1
 from submit.pipeline import PageReading, Thresholds
 
 
@@ -129,10 +130,11 @@ def test_thresholds_keep_sure_boxes_and_classes_and_never_the_background(tmp_pat
     assert Thresholds.load(None) == Thresholds(0.25, 0.0)
 
 
-def test_the_grid_scores_every_pair_and_the_best_is_the_lowest_of_the_highest_f1() -> None:
+def two_true_boxes():
+    """Page p's truth: あ at x 0..10 and い at x 20..30, both y 0..10."""
     import pandas as pd
 
-    truth = pd.DataFrame(
+    return pd.DataFrame(
         {
             "image_id": ["p", "p"],
             "unicode": ["U+3042", "U+3044"],
@@ -142,17 +144,20 @@ def test_the_grid_scores_every_pair_and_the_best_is_the_lowest_of_the_highest_f1
             "h": [10, 10],
         }
     )
-    points = pd.DataFrame(
-        {
-            "image_id": ["p"] * 3,
-            "unicode": ["U+3042", "U+3042", "U+3044"],
-            "x": [5, 25, 24],
-            "y": [5, 5, 4],
-            "conf": [0.9, 0.9, 0.1],
-            "prob": [0.9, 0.2, 0.8],
-        }
+
+
+def test_the_grid_scores_every_pair_and_the_best_is_the_lowest_of_the_highest_f1() -> None:
+    truth = two_true_boxes()
+    read = PageReading(
+        "p",
+        (40, 40),
+        np.array([[4, 4, 2, 2], [24, 4, 2, 2], [23, 3, 2, 2]]),  # centres (5, 5), (25, 5), (24, 4)
+        np.array([0.9, 0.9, 0.1]),
+        np.array(["U+3042", "U+3042", "U+3044"]),
+        np.array([0.9, 0.2, 0.8]),
     )
-    f1 = grid_f1(truth, ["p"], points)
+    read = replace(read, first_unicodes=read.unicodes, first_probs=read.probs)
+    [f1] = grid_f1(truth, [read], GATES[:0])
     c, p = list(CONFS).index, list(PROBS).index
     assert f1[c(0.05), p(0.0)] == pytest.approx(0.8)  # 2 right, 1 wrong
     assert f1[c(0.05), p(0.25)] == 1.0  # the wrong one dropped
@@ -160,6 +165,29 @@ def test_the_grid_scores_every_pair_and_the_best_is_the_lowest_of_the_highest_f1
     assert f1[c(0.15), p(0.25)] == pytest.approx(2 / 3)
     assert f1[c(0.05), p(0.8)] == 1.0 and f1[c(0.05), p(0.85)] == pytest.approx(2 / 3)
     assert best(f1) == Thresholds(0.05, 0.25)
+
+
+def test_each_gate_reads_the_other_views_of_the_boxes_first_read_below_it() -> None:
+    truth = two_true_boxes()
+    read = PageReading(
+        "p",
+        (40, 40),
+        np.array([[4, 4, 2, 2], [24, 4, 2, 2]]),
+        np.array([0.9, 0.9]),
+        np.array(["U+3042", "U+3044"]),  # every view: both right
+        np.array([0.6, 0.9]),
+        np.array(["U+3044", "U+3044"]),  # the first alone: the first box wrong, unsure
+        np.array([0.3, 0.9]),
+    )
+    f1 = grid_f1(truth, [read], GATES)
+    g, c, p = list(GATES).index, list(CONFS).index, list(PROBS).index
+    assert f1.shape == (len(GATES) + 1, len(CONFS), len(PROBS))
+    assert f1[g(0.0), c(0.05), p(0.0)] == 0.5 and f1[g(0.3), c(0.05), p(0.0)] == 0.5  # 0.3 is not below 0.3
+    assert f1[g(0.35), c(0.05), p(0.0)] == 1.0 and f1[-1, c(0.05), p(0.0)] == 1.0
+    assert f1[g(0.35), c(0.05), p(0.65)] == pytest.approx(2 / 3) and f1[
+        g(0.0), c(0.05), p(0.35)
+    ] == pytest.approx(2 / 3)
+    assert gate(f1, 0.9) == g(0.35) and gate(f1, 1.0) == len(GATES) and gate(f1[::-1], 0.9) == 0
 
 
 def test_tuning_reads_only_the_tune_pages_and_its_f1_is_the_pipelines(
@@ -246,7 +274,9 @@ def test_a_refit_starts_from_the_split_recognizer_and_trains_on_every_crop(
 def test_confusions_count_found_characters_read_as_another_class() -> None:
     import pandas as pd
 
-    from submit.evaluation.confusions import confusion_pairs
+    from data.crops import crop_page
+    from submit.evaluation.confusions import Confusions
+    from submit.match import PageMatch
 
     page = pd.DataFrame(
         {
@@ -261,14 +291,16 @@ def test_confusions_count_found_characters_read_as_another_class() -> None:
     read = PageReading(
         "p", (100, 100), boxes, np.ones(4), np.array(["U+3044", "U+3044", "U+3044", "U+3042"]), np.ones(4)
     )
-    pairs, where = confusion_pairs([read], {"p": page})
-    assert pairs == {
+    gray = np.random.default_rng(0).integers(0, 256, (100, 100), dtype=np.uint8)
+    confusions = Confusions(examples=3)
+    confusions.add(read, PageMatch.of(read, page), gray)
+    assert confusions.pairs == {
         ("U+3042", "U+3044"): 2
-    }  # the right one, the missed one and the stray box are no confusion
-    assert [(i, b.tolist()) for i, b in where[("U+3042", "U+3044")]] == [
-        ("p", [2, 2, 6, 6]),
-        ("p", [42, 2, 6, 6]),
-    ]
+    }  # the right one, the missed one and the stray box are none
+    shown = np.array(confusions.crops[("U+3042", "U+3044")])
+    assert np.array_equal(shown, crop_page(gray, boxes[[0, 2]]))
+    confusions.add(read, PageMatch.of(read, page), gray)  # a second page: counted, one more example kept
+    assert confusions.pairs == {("U+3042", "U+3044"): 4} and len(confusions.crops[("U+3042", "U+3044")]) == 3
 
 
 def test_box_errors_are_edge_offsets_over_the_true_size_and_jitter_undoes_them() -> None:
@@ -306,23 +338,6 @@ def test_jittered_true_boxes_join_the_box_crops_with_their_own_class_and_sample(
     gray = read_image(tiny_data / "train_images" / f"{first}.jpg", gray=True)
     mine = len(crops) + np.flatnonzero(crops.pages == first)
     assert moved.images[mine].tobytes() == crop_page(gray, doubled).tobytes()
-
-
-def test_accuracy_on_the_true_boxes_of_the_detected_characters_only(tiny_data: Path) -> None:
-    from submit.evaluation.losses import accuracy_on_true_boxes
-
-    page_id, page = next(iter(load_train(tiny_data, report=False).page_boxes().items()))
-    page = page.iloc[:4]
-    read = np.array([*page["unicode"].iloc[:3], "U+0000"])  # the fourth read wrong
-
-    class Fixed:
-        def predict(self, crops):
-            assert len(crops) == 4
-            return read, np.ones(4)
-
-    found = {page_id: np.array([True, False, False, True])}
-    assert accuracy_on_true_boxes(Fixed(), tiny_data / "train_images", {page_id: page}, found) == (0.75, 0.5)
-    assert accuracy_on_true_boxes(Fixed(), tiny_data / "train_images", {page_id: page}) == (0.75, 0.0)
 
 
 def test_no_measured_box_errors_means_no_jittered_crops(tiny_data: Path) -> None:

@@ -16,7 +16,7 @@ import yaml
 from known_cases import stub_detector
 
 from data.annotations import Annotations, boxes_frame
-from data.crops import SIZE, crop_page, preprocess
+from data.crops import SIZE, crop_page, crop_pages, preprocess
 from data.geometry import centre_owner, centres, clip_boxes, xyxy
 from detect.dataset import build_dataset
 from detect.predict import PAD
@@ -284,6 +284,41 @@ def test_crops_of_boxes_over_the_page_edges_are_the_parts_on_the_page() -> None:
     assert (crops[0][:, :3] == 0).all()  # 10 rows x 8 columns: padded 1 px each side
     # 10 x 10, ink from column 4: scaled by 3.2, from column 12.8 (pixel 12 a fifth inked, 51)
     assert (crops[1][:, :12] == 0).all() and (crops[1][:, 12] == 51).all() and (crops[1][:, 13:] == 255).all()
+
+
+def ink_page(seed: int, height: int = 240, width: int = 320) -> np.ndarray:
+    """Paper with grain and strokes of several greys, so that Otsu's threshold differs by region."""
+    rng = np.random.default_rng(seed)
+    page = rng.normal(215, 12, (height, width)).clip(0, 255).astype(np.uint8)
+    for _ in range(60):
+        x, y = rng.integers(0, width - 8), rng.integers(0, height - 8)
+        page[y : y + rng.integers(2, 30), x : x + rng.integers(2, 30)] = rng.integers(10, 160)
+    return page
+
+
+def test_batched_crops_equal_each_crop_cut_alone() -> None:
+    """crop_pages cuts every box of several pages, in several views, in one batch; each crop is the
+    one ``preprocess`` makes of its region alone: tall, wide, tiny (enlarged), 32-px, large and
+    off-page boxes, the views of one character overlapping."""
+    rng = np.random.default_rng(7)
+    pages = [ink_page(1), ink_page(2, 180, 260)]
+    sizes = [(1, 1), (1, 5), (7, 3), (20, 31), (32, 32), (33, 17), (48, 64), (90, 70), (200, 150)]
+    first = np.array([[rng.integers(-20, 300), rng.integers(-20, 220), w, h] for w, h in sizes * 3])
+    views = first[None] + rng.integers(-3, 4, (5, len(first), 4))
+    views[..., 2:] = np.maximum(views[..., 2:], 1)
+    cut = crop_pages(pages, [first, views])
+    assert cut[0].shape == (len(first), SIZE, SIZE) and cut[1].shape == (5, len(first), SIZE, SIZE)
+    for gray, boxes, crops in zip(pages, [first[None], views], [cut[0][None], cut[1]], strict=True):
+        height, width = gray.shape
+        for box, crop in zip(boxes.reshape(-1, 4), crops.reshape(-1, SIZE, SIZE), strict=True):
+            x, y, w, h = box.tolist()
+            x0, y0 = min(max(x, 0), width - 1), min(max(y, 0), height - 1)
+            x1, y1 = max(min(x + w, width), x0 + 1), max(min(y + h, height), y0 + 1)
+            assert np.array_equal(crop, preprocess(gray[y0:y1, x0:x1])), box
+    assert [c.shape for c in crop_pages(pages, [np.zeros((0, 4)), np.zeros((7, 0, 4))])] == [
+        (0, SIZE, SIZE),
+        (7, 0, SIZE, SIZE),
+    ]
 
 
 def test_crops_become_network_input_in_0_to_1() -> None:

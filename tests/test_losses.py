@@ -2,6 +2,7 @@ import numpy as np
 
 from data.annotations import boxes_frame
 from submit.evaluation.losses import bucket, page_losses, shortfall
+from submit.match import PageMatch
 from submit.pipeline import PageReading
 
 
@@ -25,7 +26,7 @@ def test_where_a_page_loses_its_characters() -> None:
     codes = np.array(["U+3042", "U+3046", "U+3046", "U+3046", "U+3042", "U+3042"], dtype=object)
     reading = PageReading("p", (20, 100), found, np.ones(6), codes, np.ones(6))
     counts = {"U+3042": 150, "U+3044": 1}
-    lost = page_losses(reading, page, counts)
+    lost = page_losses(reading, PageMatch.of(reading, page), counts)
     assert lost == {
         "missed": 2,
         "spurious": 2,
@@ -34,7 +35,7 @@ def test_where_a_page_loses_its_characters() -> None:
         "found once": 1,
         "wrong once": 1,
     }
-    total = shortfall([reading, reading], {"p": page}, counts)
+    total = shortfall(lost + lost)  # two such pages
     assert (total["missed"], total["spurious"]) == (4, 4)
     assert total["by_training_count"]["100+"] == {"found": 2, "wrong": 0, "accuracy": 1.0}
     assert total["by_training_count"]["once"] == {"found": 2, "wrong": 2, "accuracy": 0.0}

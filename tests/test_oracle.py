@@ -31,6 +31,7 @@ from known_cases import (
 from data.annotations import read_annotations
 from data.crops import crop_page
 from data.formats import read_points, read_translation, write_rows
+from data.infra.device import ReadingSizes
 from data.infra.errors import DataError
 from data.infra.io import read_image
 from recognize.predict import Recognizer
@@ -115,15 +116,16 @@ def kaggle(tmp_path: Path) -> Path:
 
 @pytest.fixture()
 def oracle(monkeypatch: pytest.MonkeyPatch) -> dict:
-    """Pipeline.load gives the stand-in networks (``shift`` set in the dict shifts the recognizer)."""
-    settings = {"shift": 0}
+    """Pipeline.load gives the stand-in networks (``shift`` set in the dict shifts the recognizer,
+    ``find`` replaces the detector's)."""
+    settings = {"shift": 0, "find": find_ink}
 
     def load(cls, detector: object, recognizer: object, device: str = "auto", thresholds=None) -> Pipeline:
         return cls(
-            stub_detector(),
+            stub_detector(settings["find"]),
             code_recognizer(settings["shift"]),
-            chunk=1,
             thresholds=thresholds or Thresholds(),
+            sizes=ReadingSizes(chunk=1, threads=2, tiles=16),
         )
 
     monkeypatch.setattr(Pipeline, "load", classmethod(load))
@@ -187,6 +189,18 @@ def test_evaluation_of_oracle_networks_is_exact(kaggle: Path, oracle: dict, tmp_
     assert result["recognizer"]["accuracy_on_true_boxes_of_detected"] == 0.0
     assert result["detector"]["centre_hit_recall"] == 1.0
     assert result["end_to_end"] == Score(0, N_CHARACTERS, N_CHARACTERS).as_dict()
+
+
+def test_accuracy_on_the_true_boxes_of_the_detected_is_over_the_detected_only(
+    kaggle: Path, oracle: dict, tmp_path: Path
+) -> None:
+    oracle["find"] = lambda tile: find_ink(tile)[::2]  # the detector misses every other blob of a tile
+    result = evaluate(kaggle, None, "detector.pt", "recognizer.pt", tmp_path / "half", "cpu", pictures=0)
+    found = result["recognizer"]["detected_characters"]
+    assert 0 < found < N_CHARACTERS and result["detector"]["centre_hit_recall"] == found / N_CHARACTERS
+    assert result["recognizer"]["accuracy_on_true_boxes"] == 1.0  # every true box read right ...
+    assert result["recognizer"]["accuracy_on_true_boxes_of_detected"] == 1.0  # ... and so the detected ones
+    assert result["end_to_end"] == Score(found, 0, N_CHARACTERS - found).as_dict()
 
 
 def test_evaluation_counts_characters_missing_from_the_answers(
@@ -259,7 +273,11 @@ def test_ground_truth_boxes_with_true_classes_score_every_scoreable_character(
         classes, np.concatenate([pages[i]["unicode"].to_numpy() for i in truth.image_ids])
     )
     recognizer = Recognizer(TrueClasses(crops, labels, len(classes)), classes, torch.device("cpu"))
-    readings = list(Pipeline(TruthDetector(boxes), recognizer, chunk=2).read(paths))
+    readings = list(
+        Pipeline(TruthDetector(boxes), recognizer, sizes=ReadingSizes(chunk=2, threads=2, tiles=16)).read(
+            paths
+        )
+    )
     out = tmp_path / "submission.csv"
     known = read_translation(tiny_data / "unicode_translation.csv")
     write_submission(points_frame(readings), truth.image_ids, out, known, tiny_data / "test_images")

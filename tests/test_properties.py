@@ -263,3 +263,26 @@ def test_tiles_merged_back_give_every_box_once(case: tuple) -> None:
     merged, scores = merge_tiles(parts, windows, width, height, iou=0.5)
     assert sorted(merged.tolist()) == sorted(boxes.tolist())
     assert len(scores) == len(boxes)
+
+
+@settings(EXAMPLES, max_examples=400)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 12), st.integers(0, 12), st.integers(2, 14), st.integers(2, 14)), max_size=8
+    ),
+    st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)), max_size=10),
+    st.randoms(use_true_random=False),
+)
+def test_every_keep_mask_scores_as_its_predictions_alone(truth: list, points: list, random) -> None:
+    """The tuning grid's true positives of each subset of predictions, found side by side
+    (``true_positives``), are those of the subset scored alone (``claimed``): overlapping boxes,
+    shared candidates and all."""
+    from submit.metric import claimed, true_positives
+
+    boxes = np.array(truth, np.int64).reshape(-1, 4)
+    truth_codes = np.array([random.choice("ab") for _ in truth])
+    pred_codes = np.array([random.choice("ab") for _ in points])
+    where = np.array(points, np.int64).reshape(-1, 2)
+    keep = np.array([[random.random() < 0.6 for _ in points] for _ in range(6)], bool).reshape(6, -1)
+    alone = [int(claimed(truth_codes, boxes, pred_codes[k], where[k]).sum()) for k in keep]
+    assert true_positives(truth_codes, boxes, pred_codes, where, keep).tolist() == alone

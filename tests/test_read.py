@@ -16,6 +16,7 @@ import pytest
 from browser import CHROMIUM, SKIP
 from fontTools.ttLib import TTFont
 
+from submit.match import PageMatch
 from submit.pipeline import PageReading
 from submit.reading.order import reading_order
 from submit.reading.read import main as read_main
@@ -89,7 +90,8 @@ def viewer_file(tmp_path: Path) -> Path:
     reading, truth = constructed()
     image = np.full((200, 160, 3), 225, np.uint8)
     order = reading_order(reading.boxes)
-    page = ViewerPage(embedded_jpeg(image), reading, order, truth, "あえ\nおう", "CER 0.25")
+    match = PageMatch.of(reading, truth)
+    page = ViewerPage(embedded_jpeg(image), reading, order, match, "あえ\nおう", "CER 0.25")
     path = tmp_path / "viewer.html"
     write_viewer(path, "Held-out pages", [page], "a summary")
     return path

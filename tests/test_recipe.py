@@ -106,7 +106,7 @@ def test_reruns_remake_what_changed_and_nothing_else(finished: tuple[Job, Settin
     assert st.ran == ["thresholds", "evaluate", "submission"]
     assert json.loads(done["thresholds"].read_text())["tta"] is False
     record = json.loads((work / "stages" / "thresholds.json").read_text())
-    assert record["settings"] == {"recipe.tune": "true", "recipe.tta": "false"}
+    assert record["settings"] == {"recipe.tune": "true", "recipe.tta": "false", "recipe.views_share": "0.9"}
 
 
 def kaggle_folder(folder: Path, test_pages: bool) -> Path:

@@ -43,6 +43,7 @@ MAKE_VARIABLES = {
     "JITTER": "recipe.jitter",
     "TUNE": "recipe.tune",
     "TTA": "recipe.tta",
+    "VIEWS_SHARE": "recipe.views_share",
     "REFIT": "recipe.refit",
     "REFIT_EPOCHS": "recipe.refit_epochs",
     "REAL": "realcheck.real",

@@ -11,23 +11,25 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
+import cv2
 
 from data.annotations import load_train
-from data.geometry import centre_owner, iou_matches
+from data.geometry import iou_matches
 from data.infra.cli import reading_options
 from data.infra.errors import DataError, run_cli
-from data.infra.io import read_image, write_json
+from data.infra.io import write_json
 from data.truth_order import true_order
 from submit.cer import cer
-from submit.evaluation.confusions import draw_confusions
-from submit.evaluation.losses import accuracy_on_true_boxes, shortfall
-from submit.metric import score
+from submit.evaluation.confusions import Confusions
+from submit.evaluation.losses import page_losses, shortfall
+from submit.match import PageMatch
+from submit.metric import Score
 from submit.picture import draw_page
-from submit.pipeline import Pipeline, Thresholds, points_frame
+from submit.pipeline import Pipeline, Thresholds
 from submit.reading.order import reading_order
 from submit.reading.transcribe import chars_of, reading_scores, truth_text
 from submit.reading.viewer import ViewerPage, embedded_jpeg, write_viewer
@@ -48,6 +50,8 @@ def evaluate(
 
     Without a split every page of ``data`` is read: an outside set no model saw, such as real pages.
     ``thresholds``: thresholds.json from ``submit.evaluation.tune`` (default: the detector's 0.25, no other).
+    Each page is decoded once and matched to its truth once (``submit.match``); every figure,
+    picture and the viewer come from that one pass.
     """
     data, out = Path(data), Path(out)
     truth = load_train(data, report=False)
@@ -57,71 +61,67 @@ def evaluate(
     trained = truth.boxes[~truth.boxes["image_id"].isin(holdout)]["unicode"].value_counts().to_dict()
     truth = truth.subset(holdout)
     pages = truth.page_boxes()
+    orders = true_order(data, pages)
+    drawn = set(sorted(holdout, key=lambda i: -len(pages[i]))[:pictures])
     pipeline = Pipeline.load(detector, recognizer, device, Thresholds.load(thresholds))
-    readings = list(
-        pipeline.read([data / "train_images" / f"{i}.jpg" for i in holdout], "reading held-out pages")
-    )
-    n_true = n_pred = matched = found = right = known = 0
-    classes, hits = list(pipeline.recognizer.classes), {}
-    for reading in readings:
-        page = pages[reading.image_id]
-        boxes, codes = page[["x", "y", "w", "h"]].to_numpy(), page["unicode"].to_numpy()
-        owner = centre_owner(reading.boxes, boxes)
-        hit = hits[reading.image_id] = owner >= 0
-        n_true += len(boxes)
-        n_pred += len(reading.boxes)
-        matched += iou_matches(reading.boxes, reading.scores, boxes)
-        found += int(hit.sum())
-        right += int((reading.unicodes[owner[hit]] == codes[hit]).sum())
-        known += int(np.isin(codes, classes).sum())
-    end_to_end = score(truth.boxes, truth.image_ids, points_frame(readings))
-    orders = true_order(data, {r.image_id: pages[r.image_id] for r in readings})
-    ordered = {r.image_id: reading_order(r.boxes) for r in readings}
-    texts = {r.image_id: ordered[r.image_id].text(chars_of(r.unicodes)) for r in readings}
-    on_true, on_true_found = accuracy_on_true_boxes(
-        pipeline.recognizer, data / "train_images", pages, hits, pipeline.thresholds.tta
-    )
+    classes = set(pipeline.recognizer.classes)
+    tally, lost, total, confusions = Counter(), Counter(), Score(), Confusions()
+    texts, shown, pictures_dir = {}, [], out / "pictures"
+    paths = [data / "train_images" / f"{i}.jpg" for i in holdout]
+    for reading, image in pipeline.read_pages(paths, "reading held-out pages"):
+        page, match = pages[reading.image_id], PageMatch.of(reading, pages[reading.image_id])
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        (on_true,) = pipeline.classify([gray], [match.boxes], Counter())  # not the pipeline's time
+        correct = on_true.unicodes == match.codes
+        hit = match.hits
+        tally.update(
+            pages=1,
+            true=len(match.codes),
+            predicted=len(reading.boxes),
+            iou_matched=iou_matches(reading.boxes, reading.scores, match.boxes),
+            found=int(hit.sum()),
+            right=int((reading.unicodes[match.owner[hit]] == match.codes[hit]).sum()),
+            known=sum(code in classes for code in match.codes),
+            right_on_true=int(correct.sum()),
+            right_on_true_found=int(correct[hit].sum()),
+        )
+        total += match.score
+        lost += page_losses(reading, match, trained)
+        confusions.add(reading, match, gray)
+        ordered = reading_order(reading.boxes)
+        texts[reading.image_id] = ordered.text(chars_of(reading.unicodes))
+        if reading.image_id in drawn:
+            draw_page(image, reading, match, pictures_dir / f"holdout_{reading.image_id}.png")
+        if len(shown) < viewer:
+            true = truth_text(page, orders[reading.image_id])
+            note = f"transcription CER {cer([(texts[reading.image_id], true)])['cer']:.4f}"
+            shown.append(ViewerPage(embedded_jpeg(image), reading, ordered, match, true, note))
+    n_true = max(tally["true"], 1)
     result = {
-        "pages": len(readings),
-        "characters": n_true,
+        "pages": tally["pages"],
+        "characters": tally["true"],
         "detector": {
-            "centre_hit_recall": found / max(n_true, 1),
-            "precision_iou50": matched / max(n_pred, 1),
-            "recall_iou50": matched / max(n_true, 1),
-            "predicted_boxes": n_pred,
+            "centre_hit_recall": tally["found"] / n_true,
+            "precision_iou50": tally["iou_matched"] / max(tally["predicted"], 1),
+            "recall_iou50": tally["iou_matched"] / n_true,
+            "predicted_boxes": tally["predicted"],
         },
         "recognizer": {
-            "accuracy_on_detected": right / max(found, 1),
-            "detected_characters": found,
-            "known_class_share": known / max(n_true, 1),  # characters whose class it was trained on
-            "accuracy_on_true_boxes": on_true,
-            "accuracy_on_true_boxes_of_detected": on_true_found,  # the same characters as on_detected
+            "accuracy_on_detected": tally["right"] / max(tally["found"], 1),
+            "detected_characters": tally["found"],
+            "known_class_share": tally["known"] / n_true,  # characters whose class it was trained on
+            "accuracy_on_true_boxes": tally["right_on_true"] / n_true,
+            # the same characters as accuracy_on_detected
+            "accuracy_on_true_boxes_of_detected": tally["right_on_true_found"] / max(tally["found"], 1),
         },
-        "end_to_end": end_to_end.as_dict(),
-        "lost": shortfall(readings, pages, trained),
+        "end_to_end": total.as_dict(),
+        "lost": shortfall(lost),
         "reading": reading_scores(texts, pages, orders),
         "stage_seconds": {k: round(v, 2) for k, v in pipeline.seconds.items()},
         "thresholds": {"file": str(thresholds) if thresholds else None, **asdict(pipeline.thresholds)},
     }
-    pictures_dir = out / "pictures"
-    result["confusions"] = draw_confusions(
-        readings, pages, data / "train_images", pictures_dir / "confusions.png"
-    )
+    result["confusions"] = confusions.draw(pictures_dir / "confusions.png")
     write_json(out / "evaluate.json", result)
-    busiest = sorted(readings, key=lambda r: -len(pages[r.image_id]))[:pictures]
-    for reading in busiest:
-        draw_page(
-            read_image(data / "train_images" / f"{reading.image_id}.jpg"),
-            reading,
-            pages[reading.image_id],
-            pictures_dir / f"holdout_{reading.image_id}.png",
-        )
-    shown = []
-    for r in readings[:viewer]:
-        picture = embedded_jpeg(read_image(data / "train_images" / f"{r.image_id}.jpg"))
-        true = truth_text(pages[r.image_id], orders[r.image_id])
-        note = f"transcription CER {cer([(texts[r.image_id], true)])['cer']:.4f}"
-        shown.append(ViewerPage(picture, r, ordered[r.image_id], pages[r.image_id], true, note))
     write_viewer(out / "viewer.html", f"Held-out pages: {data}", shown, table(result))
     return result
 

@@ -19,20 +19,18 @@ import warnings
 from dataclasses import replace
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PIL import Image
 
 from data.formats import BACKGROUND
 from data.infra.cli import reading_options
 from data.infra.errors import DataError, run_cli, warn
-from data.infra.io import image_size, page_files, read_image, write_json, write_text
+from data.infra.io import image_size, page_files, write_json, write_text
 from submit.picture import draw_page
 from submit.pipeline import PageReading, Pipeline, Thresholds
 from submit.reading.order import reading_order
 from submit.reading.transcribe import page_record
 from submit.reading.viewer import ViewerPage, embedded_jpeg, write_viewer
-from submit.views import crop_views
 
 MIN_SIDE = 32  # pixels: anything smaller is no page
 MAX_PIXELS = 100_000_000  # a real spread is ~20 million pixels
@@ -52,17 +50,15 @@ def check_page(path: Path, max_pixels: int) -> None:
         )
 
 
-def candidates(pipeline: Pipeline, image: np.ndarray, reading: PageReading) -> tuple[np.ndarray, np.ndarray]:
+def candidates(reading: PageReading) -> tuple[np.ndarray, np.ndarray]:
     """The recognizer's ``TOP`` likeliest characters for each box read, best first, the background
     class left out: (n, TOP) codes and probabilities (fewer columns if it knows fewer classes)."""
-    if not len(reading.boxes):
+    if reading.candidates is None or not len(reading.boxes):
         return np.zeros((0, TOP), object), np.zeros((0, TOP), np.float32)
-    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    views = crop_views(gray, reading.boxes, pipeline.thresholds.tta)
-    codes, probs = pipeline.recognizer.predict(views, top=TOP + 1)
-    codes, probs = codes.reshape(len(reading.boxes), -1), probs.reshape(len(reading.boxes), -1)
-    rank = np.argsort(codes == BACKGROUND, axis=1, kind="stable")[:, :TOP]  # the background last
-    return np.take_along_axis(codes, rank, 1), np.take_along_axis(probs, rank, 1)
+    rank = np.argsort(reading.candidates == BACKGROUND, axis=1, kind="stable")[:, :TOP]  # the background last
+    return np.take_along_axis(reading.candidates, rank, 1), np.take_along_axis(
+        reading.candidate_probs, rank, 1
+    )
 
 
 def read_pages(
@@ -89,13 +85,12 @@ def read_pages(
             files.append(path)
         except DataError as error:
             skip(path, error)
-    pipeline = Pipeline.load(detector, recognizer, device, thresholds or Thresholds())
+    pipeline = Pipeline.load(detector, recognizer, device, thresholds or Thresholds(), top=TOP + 1)
     pages, viewer, by_name = [], [], {p.stem: p for p in files}
-    for reading in pipeline.read(files, "reading pages", skip):
+    for reading, image in pipeline.read_pages(files, "reading pages", skip):
         path = by_name[reading.image_id]
         order = reading_order(reading.boxes)
-        image = read_image(path)
-        top = candidates(pipeline, image, reading)
+        top = candidates(reading)
         record = {"file": str(path), **page_record(reading, order, top)}
         write_text(out / f"{reading.image_id}.txt", record["text"] + ("\n" if record["text"] else ""))
         write_json(out / f"{reading.image_id}.json", record)

@@ -27,11 +27,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pandas as pd
 
 from data.fonts import label_font
 from data.formats import char_of
 from data.infra.io import write_text
+from submit.match import PageMatch
 from submit.picture import COLORS, LEGEND, statuses
 from submit.pipeline import PageReading
 from submit.reading.order import PageOrder
@@ -86,12 +86,13 @@ section.checked{border:2px solid #2e7d32}
 
 @dataclass
 class ViewerPage:
-    """One page for the viewer: its image, what was read in which order and, for evaluations, the truth."""
+    """One page for the viewer: its image, what was read in which order and, for evaluations, its
+    match to the truth."""
 
     picture: str  # the page as a data URL (embedded_jpeg)
     reading: PageReading
     order: PageOrder
-    truth: pd.DataFrame | None = None
+    match: PageMatch | None = None
     truth_text: str | None = None
     note: str = ""  # a line shown under the page's name, such as its CER
     candidates: tuple[np.ndarray, np.ndarray] | None = None  # (n, 5) codes and probabilities, best first
@@ -138,14 +139,14 @@ def page_html(n: int, page: ViewerPage) -> str:
     """One page's section: the picture with its boxes, and the transcription beside it."""
     reading = page.reading
     count = len(reading.boxes)
-    if page.truth is not None:
-        state, true_chars, missed = statuses(reading, page.truth)
+    if page.match is not None:
+        state, true_chars, missed = statuses(reading, page.match)
     else:
         state, true_chars, missed = ["predicted"] * count, [""] * count, np.zeros((0, 4))
     tip = tips(page, true_chars)
     boxes = [box_div(reading.boxes[i], reading.shape, state[i], tip[i], f"{n}-{i}") for i in range(count)]
     if len(missed):
-        truth = zip(page.truth[["x", "y", "w", "h"]].to_numpy().tolist(), page.truth["unicode"], strict=True)
+        truth = zip(page.match.boxes.tolist(), page.match.codes, strict=True)
         tip_of = {tuple(b): f"missed: {char_of(c)}  {c}" for b, c in truth}
         boxes += [box_div(box, reading.shape, "missed", tip_of[tuple(box)], "") for box in missed.tolist()]
     lines = [
@@ -233,7 +234,7 @@ x export · Esc deselect</div></div></div>"""
 
 def write_viewer(path: str | Path, title: str, pages: list[ViewerPage], summary: str = "") -> None:
     """Write the viewer of these pages as one self-contained HTML file (atomically)."""
-    truth = any(p.truth is not None for p in pages)
+    truth = any(p.match is not None for p in pages)
     shown = (
         {**LEGEND, "wrong": "wrong character (hover: the true one)"} if truth else {"predicted": "predicted"}
     )
@@ -242,7 +243,7 @@ def write_viewer(path: str | Path, title: str, pages: list[ViewerPage], summary:
     codes = {b[4] for p in data["pages"] for b in p["b"]} | {
         c for p in data["pages"] for b in p["b"] for c, _ in b[5]
     }
-    codes |= {str(c) for p in pages if p.truth is not None for c in p.truth["unicode"]}
+    codes |= {str(c) for p in pages if p.match is not None for c in p.match.codes}
     style = embedded_font(codes) + STYLE
     head = (
         f'<meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="{POLICY}">'
