@@ -18,10 +18,9 @@ class Recognizer:
     """A trained CharNet with its class list, ready for inference."""
 
     def __init__(self, model: CharNet, classes: list[str], device: torch.device) -> None:
-        self.cuda = device.type == "cuda"  # there: half precision (AMP) and channels-last layout
-        self.model = model.to(
-            device, memory_format=torch.channels_last if self.cuda else torch.contiguous_format
-        )
+        self.cuda = device.type == "cuda"  # there: half precision (AMP)
+        # channels-last on the CPU too, where oneDNN convolves it faster than the default layout
+        self.model = model.to(device, memory_format=torch.channels_last)
         self.model.eval()
         self.classes = classes
         self.device = device
@@ -49,7 +48,7 @@ class Recognizer:
         for start in range(0, views.shape[1], batch):
             x = self.inputs(views[:, start : start + batch])
             with torch.autocast(self.device.type, enabled=self.cuda):
-                logits = self.model(x.contiguous(memory_format=torch.channels_last) if self.cuda else x)
+                logits = self.model(x.contiguous(memory_format=torch.channels_last))
             parts.append(F.softmax(logits.float(), dim=1).view(len(views), -1, logits.shape[1]).mean(0))
         return torch.cat(parts)
 
