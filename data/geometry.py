@@ -63,10 +63,13 @@ def iou_matches(pred: np.ndarray, scores: np.ndarray, truth: np.ndarray, thresho
 
 def centre_owner(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
     """Per true box: the one predicted box whose centre lies strictly inside it, else -1 (none or several)."""
-    owner = np.full(len(truth), -1, np.int64)
-    if not len(truth) or not len(pred):
-        return owner
-    inside = points_inside(truth, centres(pred))
+    return single_owner(points_inside(truth, centres(pred)))
+
+
+def single_owner(inside: np.ndarray) -> np.ndarray:
+    """Per row of a (boxes, points) inside-matrix: the one point inside, else -1 (none or several)."""
+    owner = np.full(len(inside), -1, np.int64)
     single = inside.sum(axis=1) == 1
-    owner[single] = inside[single].argmax(axis=1)
+    if single.any():
+        owner[single] = inside[single].argmax(axis=1)
     return owner

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from data.geometry import points_inside
+from data.geometry import points_inside, single_owner
 from submit.metric import Score, claimed
 from submit.pipeline import PageReading
 
@@ -27,9 +27,8 @@ class PageMatch:
     def of(cls, reading: PageReading, truth: pd.DataFrame) -> PageMatch:
         codes, boxes = truth["unicode"].to_numpy(), truth[["x", "y", "w", "h"]].to_numpy()
         inside = points_inside(boxes, reading.points)
-        owner = np.where(inside.sum(1) == 1, inside.argmax(1) if inside.size else 0, -1)
         hits = claimed(codes, boxes, reading.unicodes, reading.points, inside)
-        return cls(codes, boxes, owner, inside, hits)
+        return cls(codes, boxes, single_owner(inside), inside, hits)
 
     @property
     def hits(self) -> np.ndarray:
